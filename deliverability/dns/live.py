@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dns.rcode
-import dns.resolver
 
 from ..errors import InputError
 from .answer import Answer, Status
@@ -59,6 +58,10 @@ def parse_nameserver(text: str) -> tuple[str, int]:
 
 def system_nameservers() -> list[tuple[str, int]]:
     """Return the nameservers of the system's resolver configuration."""
+    # Imported here: dns.resolver pulls in every dnspython transport, which
+    # costs more start-up time than the rest of the audit's imports together.
+    import dns.resolver
+
     try:
         config = dns.resolver.Resolver(configure=True)
     except dns.resolver.NoResolverConfiguration as exc:
@@ -159,7 +162,7 @@ class LiveResolver(Resolver):
                     continue
                 if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return reply
-                last_error = f"{dns.rcode.to_text(reply.rcode)} from {server[0]}"
+                last_error = f"{dns.rcode.to_text(dns.rcode.Rcode(reply.rcode))} from {server[0]}"
         tries = self.retries + 1
         return f"{last_error} ({tries} {'try' if tries == 1 else 'tries'})"
 

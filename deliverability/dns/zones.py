@@ -23,6 +23,7 @@ import dns.zone
 from ..errors import ZoneFileError
 from .answer import Answer, Status
 from .convert import convert_rdata, name_text
+from .names import normalize_domain
 from .resolver import Resolver
 
 __all__ = ["ZoneResolver", "load_zone_paths"]
@@ -65,6 +66,11 @@ def _parse_zone(text: str, source: str, origin_hint: str | None) -> _Zone:
         raise ZoneFileError(source, str(exc)) from None
     except dns.exception.DNSException as exc:
         raise ZoneFileError(source, str(exc) or type(exc).__name__) from None
+    if zone.origin is None:
+        # dnspython leaves the origin unset for a zone without records.
+        if origin_hint is None:
+            raise ZoneFileError(source, "the zone has no origin and no records")
+        return _Zone(origin=normalize_domain(origin_hint), source=source)
     origin = name_text(zone.origin)
     parsed = _Zone(origin=origin, source=source)
     for owner, node in zone.nodes.items():
