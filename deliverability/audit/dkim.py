@@ -374,11 +374,13 @@ def _summary_findings(
 
 def _not_found(domain: str, node: Answer, probed: int) -> Finding:
     if node.status is Status.NXDOMAIN:
-        reason = (
-            f"_domainkey.{domain} does not exist (NXDOMAIN), so no selector "
-            "exists below it"
+        return DKIM_NOT_FOUND.finding(
+            f"DKIM could not be found for {domain}: _domainkey.{domain} does not "
+            "exist (NXDOMAIN), so no selector exists below it (RFC 8020). If the "
+            "domain does sign its mail, check the selector with --selector NAME.",
+            location=f"_domainkey.{domain}",
         )
-    elif probed:
+    if probed:
         reason = f"none of the {probed} selectors probed has a key record"
     else:
         reason = "no selector was given and common selectors were not probed"

@@ -445,8 +445,9 @@ class _Parser:
             allowed = ":".join(hashes) or "nothing"
             self.add(
                 DKIM_WEAK_HASH,
-                f"h={allowed} allows no algorithm but sha256 may be verified "
-                "(rsa-sha1 must not be), so no signature with this key verifies.",
+                f"h={allowed} leaves out sha256, the only hash verifiers may "
+                "accept (RFC 8301 forbids verifying rsa-sha1), so no signature "
+                "made with this key verifies.",
             )
         services = _colon_list(values.get("s")) or ("*",)
         if "*" not in services and "email" not in services:

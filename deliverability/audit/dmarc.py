@@ -103,7 +103,10 @@ DMARC_NO_POLICY = rule(
     "dmarc",
     Severity.ERROR,
     "DMARC record found but no policy applies",
-    fix="Give the record a valid p tag and a valid rua URI.",
+    fix=(
+        "Publish a p tag and give p, sp and np each one of none, quarantine or "
+        "reject, so that receivers apply the policy."
+    ),
     reference="RFC 9989, section 4.10.1",
 )
 DMARC_POLICY_NONE = rule(
@@ -267,8 +270,8 @@ def judge_record(record: DMARCRecord, *, location: str | None = None) -> list[Fi
     if effective["p"] is None:
         findings.append(
             DMARC_NO_POLICY.finding(
-                "The record has no valid p, sp or np policy and no valid rua URI, "
-                "so receivers apply no DMARC policy at all.",
+                f"{_policy_fault(record)} and the record has no valid rua URI, so "
+                "receivers ignore the whole record and apply no DMARC policy at all.",
                 evidence=record.text,
                 location=location,
             )
@@ -285,6 +288,16 @@ def judge_record(record: DMARCRecord, *, location: str | None = None) -> list[Fi
             )
         )
     return findings
+
+
+def _policy_fault(record: DMARCRecord) -> str:
+    """Name what keeps the policy from applying: invalid policy tags or no p."""
+    invalid = [tag for tag in ("p", "sp", "np") if tag in record.invalid]
+    if not invalid:
+        return "The record has no p tag"
+    tags = " and ".join(invalid)
+    verb = "is" if len(invalid) == 1 else "are"
+    return f"The {tags} {'tag' if len(invalid) == 1 else 'tags'} {verb} invalid"
 
 
 def _strength_findings(

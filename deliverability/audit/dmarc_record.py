@@ -520,7 +520,8 @@ class _Parser:
         if not equals:
             self.add(
                 DMARC_SYNTAX,
-                f"The part {spec!r} has no '=' between a tag name and a value.",
+                f"The part {_excerpt(spec)!r} has no '=' between a tag name and "
+                "a value.",
             )
             return None
         if _TAG_NAME.fullmatch(name) is None:
@@ -721,3 +722,8 @@ def _removed_tag_problem(tag: _Tag) -> str | None:
                 f"The rf tag has the value {tag.value!r}; RFC 7489 defines only afrf."
             )
     return None
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    """Cut ``text`` to ``limit`` characters, ending in "..." when it was longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..dns.names import normalize_domain
 from ..errors import InputError, InvalidDomainError
 
-__all__ = ["check_domain_names", "parse_ips", "read_domains_file"]
+__all__ = ["check_domain_names", "check_selector", "parse_ips", "read_domains_file"]
 
 
 def read_domains_file(path: str | Path) -> Iterator[str]:
@@ -41,12 +41,53 @@ def check_domain_names(names: Iterable[str]) -> int:
         try:
             normalize_domain(name)
         except InvalidDomainError as exc:
-            problems.append(str(exc))
+            problems.append(f"{exc}{_domain_hint(name)}")
+            continue
+        if _is_ip_address(name):
+            problems.append(
+                f"invalid domain name {name!r}: an IP address is not a domain; "
+                "give the domain of the From address"
+            )
     if problems:
         shown = "; ".join(problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError(f"{shown}{more}; fix or remove these names")
     return count
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip().rstrip("."))
+    except ValueError:
+        return False
+    return True
+
+
+def _domain_hint(name: str) -> str:
+    """Suggest the domain inside a URL or an email address, if ``name`` is one."""
+    text = name.strip()
+    if "://" in text:
+        host = text.split("://", 1)[1].split("/", 1)[0]
+        return f" (a URL: give its host name only, such as {host!r})"
+    if text.count("@") == 1:
+        return f" (an email address: give the part after @, {text.split('@')[1]!r})"
+    return ""
+
+
+def check_selector(value: str, option: str) -> str:
+    """Return ``value`` when it is a valid selector; raise :class:`InputError`.
+
+    A DKIM or BIMI selector is one or more DNS labels, such as ``s1`` or
+    ``2024.mail``.
+    """
+    try:
+        normalize_domain(value)
+    except InvalidDomainError as exc:
+        raise InputError(
+            f"invalid {option} {value!r}: {exc.reason}; give the selector, "
+            "such as default or s1"
+        ) from None
+    return value
 
 
 def parse_ips(values: Iterable[str]) -> tuple[str, ...]:

@@ -100,8 +100,9 @@ INVALID_ID = _rule(
 POLICY_NOT_CHECKED = _rule(
     "policy_not_checked",
     Severity.INFO,
-    "MTA-STS policy not checked (offline)",
-    "Run the audit with network access to fetch and check the policy.",
+    "MTA-STS policy not checked (DNS only)",
+    "Run the audit against live DNS, with policy fetching on, to fetch and "
+    "check the policy over HTTPS.",
     _REF_FETCH,
 )
 POLICY_HOST_MISSING = _rule(
@@ -544,8 +545,8 @@ async def check_mta_sts(
         result.details["policy_status"] = "not checked (offline)"
         result.findings.append(
             POLICY_NOT_CHECKED.finding(
-                f"The MTA-STS policy of {domain} was not fetched because the "
-                "audit ran offline.",
+                f"The MTA-STS policy of {domain} was not fetched, because the "
+                "audit checked DNS only.",
                 location=f"https://mta-sts.{domain}{POLICY_PATH}",
             )
         )

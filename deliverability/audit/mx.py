@@ -53,7 +53,10 @@ MX_MISSING = rule(
     "No MX record and no address record",
     fix=(
         "Publish an MX record naming the host that receives the domain's mail, "
-        "or a null MX (MX 0 .) if the domain sends but never receives mail."
+        "or a null MX (MX 0 .) if the domain never receives mail. With a null "
+        "MX, send with another domain in the Return-Path, because receivers may "
+        "reject envelope senders whose domain has a null MX (RFC 7505, "
+        "section 4.2)."
     ),
     reference="RFC 5321, section 5.1",
 )

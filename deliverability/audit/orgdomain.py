@@ -18,7 +18,6 @@ different places, so the audit runs both and reports the difference.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from publicsuffixlist import PublicSuffixList
 
 from ..dns.answer import Answer, Status
+from ..dns.psl import public_suffix_list
 from ..dns.resolver import Resolver
 from ..errors import InvalidDomainError
 from .dmarc_record import DMARCRecord, is_dmarc_record
@@ -47,11 +47,10 @@ logger = logging.getLogger(__name__)
 MAX_WALK_QUERIES = 8
 
 
-@functools.cache
 def _public_suffix_list() -> PublicSuffixList:
     # The list bundled with the installed publicsuffixlist package. It is
     # never downloaded, so results change only when the package is updated.
-    return PublicSuffixList()
+    return public_suffix_list()
 
 
 def organizational_domain_psl(name: str) -> str:

@@ -90,7 +90,14 @@ def dkim_status(report: DomainReport) -> Status:
         return MET, ()
     if not result.complete:
         return UNKNOWN, _failed_codes(result)
-    return NOT_MET, _notable_codes(result)
+    codes = _notable_codes(result)
+    if codes == ("dkim.not_found",) and result.details.get("domainkey_node") != (
+        "nxdomain"
+    ):
+        # Only guessed selectors were missing, and the domain may sign with
+        # one that cannot be guessed, so DNS alone cannot tell.
+        return UNKNOWN, codes
+    return NOT_MET, codes
 
 
 def _strong_key(key: dict[str, object]) -> bool:
@@ -126,11 +133,12 @@ def alignment_status(report: DomainReport) -> Status:
     states = {spf, dkim}
     if MET in states:
         return MET, ()
+    codes = tuple(dict.fromkeys(spf_codes + dkim_codes))
     if UNKNOWN in states:
-        return UNKNOWN, spf_codes + dkim_codes
+        return UNKNOWN, codes
     if states == {NOT_CHECKED}:
         return NOT_CHECKED, ()
-    return NOT_MET, spf_codes + dkim_codes
+    return NOT_MET, codes
 
 
 def spf_or_dkim_status(report: DomainReport) -> Status:

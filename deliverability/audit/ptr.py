@@ -15,14 +15,14 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import dns.reversename
 from publicsuffixlist import PublicSuffixList
 
-from ..dns.answer import Answer
+from ..dns.answer import Answer, Status
 from ..dns.names import normalize_domain
+from ..dns.psl import public_suffix_list
 from ..dns.resolver import Resolver
 from ..errors import InputError, InvalidDomainError
 from ..findings import Finding, Severity, rule
@@ -31,6 +31,8 @@ from .model import CheckResult
 from .mx import resolve_addresses
 
 __all__ = [
+    "MAX_SPF_ADDRESSES",
+    "PTR_ADDRESSES_SKIPPED",
     "PTR_GENERIC",
     "PTR_MISSING",
     "PTR_MULTIPLE_NAMES",
@@ -48,6 +50,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: PTR names checked per address; later names are ignored, as RFC 7208,
 #: section 4.6.4 does for the SPF "ptr" mechanism.
 MAX_PTR_NAMES = 10
+
+#: SPF-listed addresses checked per domain. A record can list hundreds of
+#: single addresses, and each costs at least one PTR query, so the rest are
+#: counted and skipped. Addresses given with --ip are always checked.
+MAX_SPF_ADDRESSES = 20
 
 #: Sources whose addresses send mail; the rest are MX addresses.
 SENDING_SOURCES = ("given", "spf")
@@ -97,6 +104,17 @@ PTR_MULTIPLE_NAMES = rule(
     ),
     reference="RFC 8601, section 3",
 )
+PTR_ADDRESSES_SKIPPED = rule(
+    "ptr.addresses_skipped",
+    "ptr",
+    Severity.INFO,
+    "Some SPF-listed addresses were not checked",
+    fix=(
+        "Pass the addresses your mail actually leaves from with --ip; every "
+        "address given that way is checked."
+    ),
+    reference="RFC 8601, section 3",
+)
 PTR_NO_SENDING_IPS = rule(
     "ptr.no_sending_ips",
     "ptr",
@@ -138,7 +156,7 @@ async def check_ptr(
     not an IP address; invalid addresses of other sources are skipped.
     """
     result = CheckResult("ptr", details={"addresses": []})
-    targets = _sending_targets(ips)
+    targets = _limit_spf_targets(domain, _sending_targets(ips), result)
     mx_targets = await _mx_targets(mx_hosts, resolver, result)
     seen = {ip for ip, _ in targets}
     for ip, source in mx_targets:
@@ -183,6 +201,26 @@ def _sending_targets(ips: Iterable[tuple[str, str]]) -> list[tuple[IPAddress, st
             seen.add(ip)
             targets.append((ip, source))
     return targets
+
+
+def _limit_spf_targets(
+    domain: str, targets: list[tuple[IPAddress, str]], result: CheckResult
+) -> list[tuple[IPAddress, str]]:
+    """Keep every given address and the first SPF-listed ones, up to the limit."""
+    spf = [target for target in targets if target[1] == "spf"]
+    if len(spf) <= MAX_SPF_ADDRESSES:
+        return targets
+    skipped = set(spf[MAX_SPF_ADDRESSES:])
+    result.details["spf_addresses_skipped"] = len(skipped)
+    result.findings.append(
+        PTR_ADDRESSES_SKIPPED.finding(
+            f"The SPF record of {domain} lists {len(spf)} single addresses; the "
+            f"reverse DNS of the first {MAX_SPF_ADDRESSES} was checked and "
+            f"{len(skipped)} were skipped.",
+            location=f"{domain} TXT",
+        )
+    )
+    return [target for target in targets if target not in skipped]
 
 
 async def _mx_targets(
@@ -238,11 +276,17 @@ async def _check_address(ip: IPAddress, source: str, resolver: Resolver) -> _Out
 
 def _missing(ip: IPAddress, source: str, reverse: str, answer: Answer) -> Finding:
     return PTR_MISSING.finding(
-        f"The {_subject(ip, source)} has no PTR record ({answer.describe()}), "
+        f"The {_subject(ip, source)} has no PTR record ({_absence(answer)}), "
         "so receivers cannot confirm its host name.",
         location=f"{reverse} PTR",
         severity=_severity(source),
     )
+
+
+def _absence(answer: Answer) -> str:
+    if answer.status is Status.NXDOMAIN:
+        return f"{answer.name} does not exist: NXDOMAIN"
+    return f"{answer.name} exists but has none: NODATA"
 
 
 async def _confirm(
@@ -423,9 +467,8 @@ def _host_part(name: str) -> str:
     return name[: -len(registrable) - 1]
 
 
-@lru_cache(maxsize=1)
 def _suffix_list() -> PublicSuffixList:
-    return PublicSuffixList()
+    return public_suffix_list()
 
 
 def _embeds_address(name: str, address: str) -> bool:
@@ -446,14 +489,31 @@ def _embeds_address(name: str, address: str) -> bool:
     return any(form in name for form in forms)
 
 
+_NUMBER = re.compile(r"[0-9]+")
+
+
 def _embeds_ipv4(name: str, ip: ipaddress.IPv4Address) -> bool:
     """Find three consecutive octets of ``ip``, in either order, or its hex form."""
-    octets = [str(b) for b in ip.packed]
-    if f"{int(ip):08x}" in name or "".join(o.zfill(3) for o in octets) in name:
+    octets = list(ip.packed)
+    if f"{int(ip):08x}" in name or "".join(f"{o:03d}" for o in octets) in name:
         return True
     runs = [octets[0:3], octets[1:4], octets[3:0:-1], octets[2::-1]]
-    for run in runs:
-        parts = [f"0{{0,{3 - len(o)}}}{o}" for o in run]
-        if re.search(r"(?<![0-9])" + "[-._]".join(parts) + r"(?![0-9])", name):
-            return True
-    return False
+    return any(window in runs for window in _octet_windows(name))
+
+
+def _octet_windows(name: str) -> list[list[int]]:
+    """Return each run of three numbers of at most three digits in ``name``
+    that are joined by single ``-``, ``.`` or ``_`` characters."""
+    windows: list[list[int]] = []
+    group: list[int] = []
+    previous_end = -2
+    for match in _NUMBER.finditer(name):
+        digits = match.group()
+        joined = match.start() == previous_end + 1 and name[previous_end] in "-._"
+        if not joined:
+            group = []
+        group = [*group, int(digits)] if len(digits) <= 3 else []
+        if len(group) >= 3:
+            windows.append(group[-3:])
+        previous_end = match.end()
+    return windows

@@ -26,7 +26,7 @@ from .ptr import check_ptr
 from .spf import check_spf
 from .tlsrpt import check_tlsrpt
 
-__all__ = ["audit", "audit_domain", "audit_domains"]
+__all__ = ["audit", "audit_domain", "audit_domains", "audit_numbered"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,37 +119,51 @@ async def audit_domains(
     ``ordered`` is true. ``domains`` is consumed lazily, so a generator over
     a file of millions of names keeps memory flat.
     """
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    source = iter(enumerate(domains))
-    running: dict[asyncio.Task[DomainReport], int] = {}
     finished: dict[int, DomainReport] = {}
     next_index = 0
+    async for index, report in audit_numbered(
+        enumerate(domains), resolver=resolver, options=options,
+        concurrency=concurrency,
+    ):
+        if not ordered:
+            yield report
+            continue
+        finished[index] = report
+        while next_index in finished:
+            yield finished.pop(next_index)
+            next_index += 1
+
+
+async def audit_numbered(
+    items: Iterable[tuple[int, str]],
+    *,
+    resolver: Resolver,
+    options: AuditOptions | None = None,
+    concurrency: int = 32,
+) -> AsyncIterator[tuple[int, DomainReport]]:
+    """Audit ``(number, domain)`` pairs; yield ``(number, report)`` as each finishes."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    source = iter(items)
+    running: dict[asyncio.Task[DomainReport], int] = {}
 
     def refill() -> None:
         while len(running) < concurrency:
             try:
-                index, domain = next(source)
+                number, domain = next(source)
             except StopIteration:
                 return
             task = asyncio.ensure_future(
                 audit_domain(domain, resolver=resolver, options=options)
             )
-            running[task] = index
+            running[task] = number
 
     refill()
     try:
         while running:
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                index = running.pop(task)
-                if not ordered:
-                    yield task.result()
-                else:
-                    finished[index] = task.result()
-            while ordered and next_index in finished:
-                yield finished.pop(next_index)
-                next_index += 1
+                yield running.pop(task), task.result()
             refill()
     finally:
         for task in running:

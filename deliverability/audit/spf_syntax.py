@@ -9,6 +9,7 @@ through :meth:`SPFRecord.to_text` and the audit can name the bad term. Macros
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -135,6 +136,14 @@ class InvalidTerm:
 Term = Mechanism | Modifier | InvalidTerm
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_record(text: str) -> SPFRecord:
+    # Cached because records are immutable values and a bulk audit meets the
+    # same provider records (include targets) once per customer domain.
+    terms = tuple(parse_term(token) for token in text[6:].split(" ") if token)
+    return SPFRecord(terms, _record_errors(terms))
+
+
 @dataclass(frozen=True, slots=True)
 class SPFRecord:
     """A parsed SPF record: its terms in order, valid or not."""
@@ -155,8 +164,7 @@ class SPFRecord:
             raise NotSPFRecordError(
                 f"not an SPF record: {text[:40]!r} does not begin with 'v=spf1'"
             )
-        terms = tuple(parse_term(token) for token in text[6:].split(" ") if token)
-        return cls(terms, _record_errors(terms))
+        return _parse_record(text)
 
     def to_text(self) -> str:
         """Return the record text: the version and the terms, one space apart."""
@@ -470,7 +478,8 @@ def syntax_findings(
     evidence = evidence if evidence is not None else record.to_text()
     findings = [
         SPF_SYNTAX.finding(
-            f"The SPF term {term.text!r} is invalid: {term.reason}. Receivers "
+            f"The SPF term {_excerpt(term.text, 80)!r} is invalid: "
+            f"{_excerpt(term.reason, 160)}. Receivers "
             "treat the whole record as a permanent error.",
             evidence=evidence,
             location=location,
@@ -487,3 +496,12 @@ def syntax_findings(
         for error in record.errors
     )
     return findings
+
+
+def _excerpt(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters, ending in "..." when it was longer.
+
+    A term of a hostile or broken record can be kilobytes long; the evidence
+    keeps the whole record, so the message needs only its start.
+    """
+    return text if len(text) <= limit else text[: limit - 3] + "..."

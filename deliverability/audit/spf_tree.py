@@ -323,7 +323,9 @@ async def crawl(resolver: Resolver, root: Discovery) -> dict[str, _Record]:
 
 
 async def _resolve_record(resolver: Resolver, entry: _Record) -> list[TermLookup]:
-    if entry.record is None:
+    # Receivers return permerror for a record with a syntax error before they
+    # evaluate any term (RFC 7208, section 4.6), so its terms cost no lookup.
+    if entry.record is None or not entry.record.valid:
         return []
     return await evaluate_terms(resolver, entry.discovery.name, entry.record)
 

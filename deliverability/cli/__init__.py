@@ -3,29 +3,55 @@
 Each subcommand lives in its own module with a ``register(subparsers)``
 function that adds its parser and sets ``handler`` to a function taking the
 parsed arguments and returning the exit status.
+
+Only the module of the command being run is imported: the consent store
+alone pulls in SQLAlchemy and Alembic, which would more than double the
+start-up time of every other command. ``--help`` and unknown commands load
+them all.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import DeliverabilityError
-from . import audit as audit_command
-from . import auth as auth_commands
-from . import consent as consent_commands
-from . import lint as lint_command
 from .common import EXIT_USAGE
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
-_COMMAND_MODULES = [audit_command, auth_commands, lint_command, consent_commands]
+#: Each command name and the module under ``deliverability.cli`` that adds it.
+COMMANDS = {
+    "audit": "audit",
+    "keygen": "auth",
+    "sign": "auth",
+    "verify": "auth",
+    "keycheck": "auth",
+    "lint": "lint",
+    "consent": "consent",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str]) -> list[str]:
+    """Return the command modules needed to parse ``argv``."""
+    for arg in argv:
+        if arg.startswith("-"):
+            continue
+        module = COMMANDS.get(arg)
+        return [module] if module else _all_modules()
+    return _all_modules()
+
+
+def _all_modules() -> list[str]:
+    return list(dict.fromkeys(COMMANDS.values()))
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """Return the parser, with the subcommands ``argv`` needs (all if unsure)."""
     parser = argparse.ArgumentParser(
         prog="deliverability",
         description=(
@@ -40,16 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module in _COMMAND_MODULES:
+    for name in _modules_for(argv):
+        module = importlib.import_module(f".{name}", __name__)
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0, 1, 2 or 3)."""
-    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         # argparse exits with 2 on usage errors and 0 for --help.
         return int(exc.code or 0)

@@ -132,8 +132,9 @@ class LiveResolver(Resolver):
         for _ in range(_MAX_CNAME_HOPS + 1):
             outcome = await self._ask(name, rdtype)
             if isinstance(outcome, str):
-                return Answer(qname, rdtype, Status.FAILED, cnames=tuple(cnames),
-                              error=outcome)
+                return Answer(
+                    qname, rdtype, Status.FAILED, cnames=tuple(cnames), error=outcome
+                )
             status, records, chain = _read_reply(outcome, name, rdtype)
             cnames.extend(chain)
             if status is not Status.NODATA or not chain:
@@ -142,10 +143,20 @@ class LiveResolver(Resolver):
             # authoritative server for another zone); ask for the target.
             name = chain[-1]
             if cnames.count(name) > 1 or name == qname:
-                return Answer(qname, rdtype, Status.FAILED, cnames=tuple(cnames),
-                              error=f"CNAME loop at {name}")
-        return Answer(qname, rdtype, Status.FAILED, cnames=tuple(cnames),
-                      error=f"more than {_MAX_CNAME_HOPS} CNAME hops")
+                return Answer(
+                    qname,
+                    rdtype,
+                    Status.FAILED,
+                    cnames=tuple(cnames),
+                    error=f"CNAME loop at {name}",
+                )
+        return Answer(
+            qname,
+            rdtype,
+            Status.FAILED,
+            cnames=tuple(cnames),
+            error=f"more than {_MAX_CNAME_HOPS} CNAME hops",
+        )
 
     async def _ask(self, name: str, rdtype: str) -> Reply | str:
         """Return the reply, or a phrase saying why every try failed."""
@@ -162,7 +173,8 @@ class LiveResolver(Resolver):
                     continue
                 if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return reply
-                last_error = f"{dns.rcode.to_text(dns.rcode.Rcode(reply.rcode))} from {server[0]}"
+                rcode = dns.rcode.to_text(dns.rcode.Rcode(reply.rcode))
+                last_error = f"{rcode} from {server[0]}"
         tries = self.retries + 1
         return f"{last_error} ({tries} {'try' if tries == 1 else 'tries'})"
 
@@ -190,12 +202,18 @@ def _read_reply(
     current = name
     chain: list[str] = []
     for _ in range(_MAX_CNAME_HOPS + 1):
-        found = [value for owner, code, value in reply.answers
-                 if owner == current and code == wanted]
+        found = [
+            value
+            for owner, code, value in reply.answers
+            if owner == current and code == wanted
+        ]
         if found:
             return Status.ANSWER, sort_records(rdtype, found), chain
-        alias = [value for owner, code, value in reply.answers
-                 if owner == current and code == _CNAME_CODE]
+        alias = [
+            value
+            for owner, code, value in reply.answers
+            if owner == current and code == _CNAME_CODE
+        ]
         if not alias or wanted == _CNAME_CODE:
             break
         current = alias[0]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import idna
 
 from ..errors import InvalidDomainError
 
-__all__ = ["normalize_domain", "to_unicode"]
+__all__ = ["normalize_any_name", "normalize_domain", "to_unicode"]
 
+_SPACE = re.compile(r"\s")
 _LDH_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalize_domain(name: str, *, allow_underscore: bool = True) -> str:
     """Return ``name`` as lower-case A-labels without the trailing dot.
 
@@ -21,13 +24,15 @@ def normalize_domain(name: str, *, allow_underscore: bool = True) -> str:
     longer than 63 octets, the whole name is longer than 253 octets, or a label
     holds characters a host name may not contain.
     """
+    # Cached: a bulk audit normalizes the same provider names thousands of
+    # times. Invalid names raise, and exceptions are not cached.
     original = name
     text = name.strip()
     if text.endswith("."):
         text = text[:-1]
     if not text:
         raise InvalidDomainError(original, "the name is empty")
-    if any(ch.isspace() for ch in text):
+    if _SPACE.search(text):
         raise InvalidDomainError(original, "the name contains white space")
     if not text.isascii():
         try:
@@ -48,9 +53,7 @@ def normalize_domain(name: str, *, allow_underscore: bool = True) -> str:
             raise InvalidDomainError(
                 original, f"label {label[:20]!r}... is {len(label)} octets, max 63"
             )
-        if not _LDH_LABEL.match(label) or (
-            not allow_underscore and "_" in label
-        ):
+        if not _LDH_LABEL.match(label) or (not allow_underscore and "_" in label):
             raise InvalidDomainError(
                 original,
                 f"label {label!r} may hold only letters, digits and inner hyphens",
@@ -66,3 +69,22 @@ def to_unicode(name: str) -> str:
         return idna.decode(name)
     except idna.IDNAError:
         return name
+
+
+def normalize_any_name(name: str) -> str:
+    """Return ``name`` lower-cased for lookup, allowing any printable ASCII label.
+
+    Host names go through :func:`normalize_domain`; other names, such as
+    those SPF macros build from a local-part, keep their characters. Raises
+    :class:`InvalidDomainError` for non-printable text or bad label lengths.
+    """
+    try:
+        return normalize_domain(name)
+    except InvalidDomainError:
+        pass
+    text = name[:-1] if name.endswith(".") else name
+    if not text.isascii() or not text.isprintable():
+        raise InvalidDomainError(name, "the name holds non-printable characters")
+    if len(text) > 253 or not all(0 < len(label) <= 63 for label in text.split(".")):
+        raise InvalidDomainError(name, "a label is empty or longer than 63 octets")
+    return text.lower()

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .answer import Answer, Status
-from .names import normalize_domain
+from .names import normalize_any_name, normalize_domain
 
 __all__ = [
     "QueryCounter",
@@ -30,8 +30,21 @@ __all__ = [
 ]
 
 SUPPORTED_TYPES = frozenset(
-    {"A", "AAAA", "TXT", "MX", "PTR", "CNAME", "NS", "SOA", "SPF", "TLSA",
-     "DS", "DNSKEY", "CAA"}
+    {
+        "A",
+        "AAAA",
+        "TXT",
+        "MX",
+        "PTR",
+        "CNAME",
+        "NS",
+        "SOA",
+        "SPF",
+        "TLSA",
+        "DS",
+        "DNSKEY",
+        "CAA",
+    }
 )
 
 
@@ -104,18 +117,22 @@ class Resolver(abc.ABC):
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
 
-    async def resolve(self, name: str, rdtype: str) -> Answer:
+    async def resolve(
+        self, name: str, rdtype: str, *, any_name: bool = False
+    ) -> Answer:
         """Look up ``name`` (any form, IDN allowed) for ``rdtype``.
 
         Never raises for DNS outcomes: a timeout or SERVFAIL comes back as an
         answer with status ``FAILED``. Raises
         :class:`~deliverability.errors.InvalidDomainError` for a malformed name
-        and ``ValueError`` for an unsupported type.
+        and ``ValueError`` for an unsupported type. With ``any_name``, labels
+        may hold any printable ASCII character, as names built by SPF macro
+        expansion can (RFC 7208, section 7.3); only lengths are checked.
         """
         rdtype = rdtype.upper()
         if rdtype not in SUPPORTED_TYPES:
             raise ValueError(f"unsupported record type {rdtype!r}")
-        qname = normalize_domain(name)
+        qname = normalize_any_name(name) if any_name else normalize_domain(name)
         key = (qname, rdtype)
         self.stats.lookups += 1
         cached = self._cache.get(key)
@@ -165,7 +182,7 @@ class Resolver(abc.ABC):
         """Return a phrase naming the source, for reports."""
         return type(self).__name__
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional for subclasses
         """Release sockets or other resources; the base holds none."""
 
     @abc.abstractmethod

@@ -25,14 +25,27 @@ from .convert import convert_rdata, name_text
 __all__ = ["Reply", "WireError", "encode_query", "decode_reply"]
 
 TYPE_CODES = {
-    "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
-    "AAAA": 28, "DS": 43, "DNSKEY": 48, "TLSA": 52, "SPF": 99, "CAA": 257,
+    "A": 1,
+    "NS": 2,
+    "CNAME": 5,
+    "SOA": 6,
+    "PTR": 12,
+    "MX": 15,
+    "TXT": 16,
+    "AAAA": 28,
+    "DS": 43,
+    "DNSKEY": 48,
+    "TLSA": 52,
+    "SPF": 99,
+    "CAA": 257,
 }
 _FAST_TYPES = {1, 2, 5, 12, 15, 16, 28, 99}
 _CNAME = 5
 _HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")
-_SAFE_LABEL = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*")
+_SAFE_LABEL = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*"
+)
 # OPT pseudo-record: root owner, type 41, UDP payload 1232, no flags, no options.
 _OPT = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
 
@@ -61,7 +74,7 @@ def encode_query(query_id: int, name: str, rdtype: str) -> bytes:
     """Return the wire form of a recursive query with EDNS (payload 1232)."""
     parts = [_HEADER.pack(query_id, 0x0100, 1, 0, 0, 1)]
     for label in name.split("."):
-        raw = label.encode("ascii")
+        raw = label.encode("latin-1")
         parts.append(bytes((len(raw),)) + raw)
     parts.append(b"\x00" + struct.pack("!HH", TYPE_CODES[rdtype], 1))
     parts.append(_OPT)
@@ -92,7 +105,7 @@ def _read_name(data: bytes, offset: int) -> tuple[list[bytes], int]:
         offset += 1
         if length == 0:
             return labels, (end if end >= 0 else offset)
-        labels.append(data[offset:offset + length])
+        labels.append(data[offset : offset + length])
         offset += length
 
 
@@ -102,6 +115,15 @@ def _labels_text(labels: list[bytes]) -> str:
     if all(_SAFE_LABEL.issuperset(label) for label in labels):
         return b".".join(labels).decode("ascii").lower()
     return name_text(dns.name.Name([*labels, b""]))
+
+
+def _owner_text(labels: list[bytes]) -> str:
+    """Return an owner name as plain lower-case text, for matching the question.
+
+    Unlike :func:`_labels_text` nothing is escaped, so a name built from an
+    SPF macro with spaces or other odd characters matches as it was asked.
+    """
+    return b".".join(labels).decode("latin-1").lower() if labels else "."
 
 
 def _decode_rdata(data: bytes, offset: int, length: int, rtype: int) -> Any:
@@ -114,7 +136,7 @@ def _decode_rdata(data: bytes, offset: int, length: int, rtype: int) -> Any:
         strings = []
         while offset < end:
             size = data[offset]
-            strings.append(data[offset + 1:offset + 1 + size])
+            strings.append(data[offset + 1 : offset + 1 + size])
             offset += 1 + size
         if offset != end:
             raise WireError("TXT string runs past its record")
@@ -147,7 +169,7 @@ def _decode(data: bytes) -> Reply:
         labels, offset = _read_name(data, offset)
         (qtype,) = struct.unpack_from("!H", data, offset)
         offset += 4
-        question = (_labels_text(labels), qtype)
+        question = (_owner_text(labels), qtype)
     answers: list[tuple[str, int, Any]] = []
     for _ in range(ancount):
         labels, offset = _read_name(data, offset)
@@ -158,7 +180,7 @@ def _decode(data: bytes) -> Reply:
         if rtype not in _FAST_TYPES:
             return _decode_with_dnspython(data)
         value = _decode_rdata(data, offset, rdlength, rtype)
-        answers.append((_labels_text(labels), rtype, value))
+        answers.append((_owner_text(labels), rtype, value))
         offset += rdlength
     return Reply(query_id, bool(flags & FLAG_TC), flags & 0x000F, question, answers)
 

@@ -50,7 +50,10 @@ def _parse_zone(text: str, source: str, origin_hint: str | None) -> _Zone:
     try:
         try:
             zone = dns.zone.from_text(
-                text, origin=None, relativize=False, check_origin=False,
+                text,
+                origin=None,
+                relativize=False,
+                check_origin=False,
                 filename=source,
             )
         except dns.zone.UnknownOrigin:
@@ -59,8 +62,11 @@ def _parse_zone(text: str, source: str, origin_hint: str | None) -> _Zone:
                     source, "no $ORIGIN line and no origin given; add $ORIGIN"
                 ) from None
             zone = dns.zone.from_text(
-                text, origin=origin_hint + ".", relativize=False,
-                check_origin=False, filename=source,
+                text,
+                origin=origin_hint + ".",
+                relativize=False,
+                check_origin=False,
+                filename=source,
             )
     except dns.exception.SyntaxError as exc:
         raise ZoneFileError(source, str(exc)) from None
@@ -201,13 +207,19 @@ class ZoneResolver(Resolver):
                 name = target[0]
                 if name in cnames or name == qname:
                     return Answer(
-                        qname, rdtype, Status.FAILED, cnames=tuple(cnames),
+                        qname,
+                        rdtype,
+                        Status.FAILED,
+                        cnames=tuple(cnames),
                         error=f"CNAME loop at {name}",
                     )
                 cnames.append(name)
                 continue
             return Answer(qname, rdtype, Status.NODATA, cnames=tuple(cnames))
         return Answer(
-            qname, rdtype, Status.FAILED, cnames=tuple(cnames),
+            qname,
+            rdtype,
+            Status.FAILED,
+            cnames=tuple(cnames),
             error=f"more than {_MAX_CNAME_HOPS} CNAME hops",
         )

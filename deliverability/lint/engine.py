@@ -1,0 +1,205 @@
+"""Run the lint rules over a message, an HTML file or a file on disk."""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
+from ..errors import InputError
+from .context import LintContext
+from .htmlscan import scan_html
+from .message import ParsedMessage, parse_message
+from .model import LintOptions, LintReport
+from .rules import FAMILIES, HEADER_RULES
+
+__all__ = ["decode_html", "lint_bytes", "lint_html", "lint_path", "wrap_html"]
+
+log = logging.getLogger(__name__)
+
+_CONTENT_FIELDS = re.compile(
+    rb"^(?:content-type|content-transfer-encoding|mime-version)\s*:", re.I
+)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w-]+)", re.I)
+_HTML_SUFFIXES = (".html", ".htm")
+# RFC 2045, section 6.7: quoted-printable lines of at most 76 characters.
+_WRAP_POLICY = email.policy.default.clone(max_line_length=76)
+
+
+def lint_bytes(
+    data: bytes, *, name: str = "message", options: LintOptions | None = None
+) -> LintReport:
+    """Lint one raw RFC 5322 message. Raises ``InputError`` past the size cap."""
+    options = options or LintOptions()
+    _check_size(len(data), name, options)
+    return _run(parse_message(data), name, options)
+
+
+def lint_html(
+    html: bytes,
+    *,
+    text: bytes | None = None,
+    headers: bytes | None = None,
+    name: str = "message.html",
+    options: LintOptions | None = None,
+) -> LintReport:
+    """Lint an HTML body, with an optional text alternative and header block.
+
+    Without ``headers`` the header rules (From, Date, List-Unsubscribe, ...)
+    are skipped, and ``checks.lint.headers`` in the report is false.
+    """
+    options = options or LintOptions()
+    size = len(html) + len(text or b"") + len(headers or b"")
+    _check_size(size, name, options)
+    message = parse_message(wrap_html(html, text=text, headers=headers))
+    message.has_headers = headers is not None
+    return _run(message, name, options)
+
+
+def lint_path(
+    path: Path,
+    *,
+    text_path: Path | None = None,
+    header_path: Path | None = None,
+    options: LintOptions | None = None,
+) -> LintReport:
+    """Lint a file: an ``.eml`` message, or HTML (by suffix or content)."""
+    options = options or LintOptions()
+    data = _read(path, options)
+    if not _looks_like_html(path, data):
+        if text_path is not None:
+            raise InputError(
+                f"--text applies to HTML input, but {path} is a message; "
+                "drop --text or pass the HTML file"
+            )
+        return lint_bytes(data, name=str(path), options=options)
+    text = _read(text_path, options) if text_path else None
+    headers = _read(header_path, options) if header_path else None
+    return lint_html(data, text=text, headers=headers, name=str(path), options=options)
+
+
+def _read(path: Path, options: LintOptions) -> bytes:
+    try:
+        size = path.stat().st_size
+        _check_size(size, str(path), options)
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; pass message files") from None
+    except FileNotFoundError:
+        raise InputError(f"{path} not found; check the path") from None
+    except PermissionError:
+        raise InputError(f"{path} is not readable; check its permissions") from None
+
+
+def _check_size(size: int, name: str, options: LintOptions) -> None:
+    if size > options.max_size:
+        raise InputError(
+            f"{name} is {size / 1e6:.1f} MB, over the {options.max_size / 1e6:.1f} MB "
+            "limit; raise --max-size (in MB) to lint it anyway"
+        )
+
+
+def _looks_like_html(path: Path, data: bytes) -> bool:
+    if path.suffix.lower() in _HTML_SUFFIXES:
+        return True
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<!doctype", b"<html", b"<!--", b"<head", b"<body"))
+
+
+def decode_html(data: bytes) -> str:
+    """Decode an HTML file: UTF-8, else its <meta> charset, else Windows-1252."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    match = _META_CHARSET.search(data[:4096])
+    if match:
+        try:
+            return data.decode(match.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("cp1252", "replace")
+
+
+def wrap_html(
+    html: bytes, *, text: bytes | None = None, headers: bytes | None = None
+) -> bytes:
+    """Build a message around an HTML body, as a sending platform would.
+
+    The body is UTF-8 and quoted-printable; with ``text``, the message is
+    multipart/alternative. Content fields in ``headers`` are replaced.
+    """
+    body = EmailMessage(policy=_WRAP_POLICY)
+    html_text = decode_html(html)
+    if text is None:
+        body.set_content(html_text, subtype="html", cte="quoted-printable")
+    else:
+        body.set_content(decode_html(text), cte="quoted-printable")
+        body.add_alternative(html_text, subtype="html", cte="quoted-printable")
+    entity = body.as_bytes()
+    if headers is None:
+        return entity
+    fields = [
+        line for line in _header_fields(headers) if not _CONTENT_FIELDS.match(line)
+    ]
+    return b"\n".join(fields) + b"\n" + entity
+
+
+def _header_fields(headers: bytes) -> list[bytes]:
+    """Return the header block's fields, folded lines joined to their field."""
+    block = headers.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].strip(b"\n")
+    fields: list[bytes] = []
+    for line in block.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\n" + line
+        elif line.strip():
+            fields.append(line)
+    return fields
+
+
+def _run(message: ParsedMessage, name: str, options: LintOptions) -> LintReport:
+    ctx = LintContext(message, options)
+    for part in message.text_parts("text/html"):
+        ctx.html.append((part, scan_html(part.text or "")))
+    report = LintReport(name=name, raw=message.raw)
+    for _, checks in FAMILIES:
+        for check in checks:
+            if not message.has_headers and check in HEADER_RULES:
+                continue
+            report.items.extend(check(ctx))
+    report.sort()
+    report.sources = _sources(message)
+    report.details = _details(ctx)
+    log.debug("linted %s: %d findings", name, len(report.items))
+    return report
+
+
+def _sources(message: ParsedMessage) -> dict[str, list[str]]:
+    sources = {"headers": message.header_lines}
+    for part in message.parts:
+        if part.text is not None:
+            sources[part.path] = part.text.splitlines()
+    return sources
+
+
+def _details(ctx: LintContext) -> dict[str, object]:
+    message = ctx.message
+    return {
+        "size": len(message.raw),
+        "headers": message.has_headers,
+        "profile": ctx.options.profile,
+        "parts": [
+            {
+                "path": part.path,
+                "content_type": part.content_type,
+                "charset": part.charset,
+                "transfer_encoding": part.transfer_encoding,
+                "size": len(part.raw_body),
+            }
+            for part in message.parts
+        ],
+        "links": sum(len(doc.links) for _, doc in ctx.html),
+        "images": sum(len(doc.images) for _, doc in ctx.html),
+    }

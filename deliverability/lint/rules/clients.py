@@ -1,0 +1,293 @@
+"""Client-support rules: HTML and CSS features the target mail clients lack.
+
+Features are detected from element names, attributes, inline styles and
+``<style>`` blocks, then looked up in the packaged caniemail copy. A feature
+unsupported (``n``) in a target client is a warning, except for progressive
+enhancements that degrade to plain rendering (:data:`GRACEFUL`), which are
+notes like features only partly supported (``a``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator
+
+from ...findings import Severity, rule
+from ..caniemail import Feature, client_names, feature
+from ..context import LintContext
+from ..css import strip_comments
+from ..htmlscan import HtmlDoc
+from ..model import LintItem
+
+__all__ = ["GRACEFUL", "RULES", "detect_features"]
+
+
+UNSUPPORTED = rule(
+    "lint.client.unsupported",
+    "lint",
+    Severity.WARNING,
+    "Feature a target mail client does not support",
+    fix="Use a fallback that works without the feature, or drop it.",
+    reference="caniemail.com feature data (MIT)",
+)
+PARTIAL = rule(
+    "lint.client.partial",
+    "lint",
+    Severity.INFO,
+    "Feature a target mail client supports only in part",
+    fix="Check the caniemail notes and test the message in that client.",
+    reference="caniemail.com feature data (MIT)",
+)
+
+GRACEFUL = frozenset(
+    (
+        "css-outline",
+        "css-cursor",
+        "css-transition",
+        "css-animation",
+        "css-at-keyframes",
+        "css-at-media",
+        "css-user-select",
+        "html-target",
+        "css-text-decoration-color",
+        "css-text-decoration-style",
+        "css-text-decoration-thickness",
+        "css-text-underline-offset",
+    )
+)
+"""Features whose absence leaves the mail readable: a missing one is a note.
+Pseudo-classes and pseudo-elements (``:hover``, ``::before``) count too."""
+
+_TAG_SLUGS = {
+    **{f"h{n}": "html-h1-h6" for n in range(1, 7)},
+    "ul": "html-lists",
+    "ol": "html-lists",
+    "dl": "html-lists",
+    "input": "html-input-text",
+    "button": "html-button-submit",
+}
+_ATTRIBUTE_SLUGS = {
+    "srcset": "html-srcset",
+    "loading": "html-loading-attribute",
+    "role": "html-role",
+    "dir": "html-dir",
+    "lang": "html-lang",
+    "aria-label": "html-aria-label",
+    "aria-hidden": "html-aria-hidden",
+    "aria-describedby": "html-aria-describedby",
+    "aria-labelledby": "html-aria-labelledby",
+    "aria-live": "html-aria-live",
+    "background": "html-background",
+    "align": "html-align",
+    "valign": "html-valign",
+    "width": "html-width",
+    "height": "html-height",
+    "cellpadding": "html-cellpadding",
+    "cellspacing": "html-cellspacing",
+    "target": "html-target",
+    "hidden": "html-hidden",
+    "required": "html-required",
+    "popover": "html-popover",
+}
+_PROPERTY_FAMILIES = (
+    ("margin-inline", "css-margin-inline-start-end"),
+    ("margin-block", "css-margin-block-start-end"),
+    ("padding-inline", "css-padding-inline-start-end"),
+    ("padding-block", "css-padding-block-start-end"),
+    ("margin", "css-margin"),
+    ("padding", "css-padding"),
+    ("border-radius", "css-border-radius"),
+    ("border-collapse", "css-border-collapse"),
+    ("border-spacing", "css-border-spacing"),
+    ("border-image", "css-border-image"),
+    ("border", "css-border"),
+    ("column-", "css-column-layout-properties"),
+    ("grid-template", "css-grid-template"),
+)
+_SIDES = {"left", "right", "top", "bottom"}
+# (literal that must occur, pattern, slug): the cheap substring test skips
+# most regex searches.
+_VALUE_SLUGS = (
+    ("flex", re.compile(r"display\s*:\s*(?:inline-)?flex"), "css-display-flex"),
+    ("grid", re.compile(r"display\s*:\s*(?:inline-)?grid"), "css-display-grid"),
+    ("none", re.compile(r"display\s*:\s*none"), "css-display-none"),
+    ("linear-gradient(", None, "css-linear-gradient"),
+    ("radial-gradient(", None, "css-radial-gradient"),
+    ("conic-gradient(", None, "css-conic-gradient"),
+    ("calc(", None, "css-unit-calc"),
+    ("var(--", None, "css-variables"),
+    ("rgba(", None, "css-rgba"),
+    ("important", re.compile(r"!\s*important"), "css-important"),
+    ("rem", re.compile(r"\d(?:\.\d+)?rem\b"), "css-unit-rem"),
+    ("v", re.compile(r"\d(?:\.\d+)?v(?:w|h)\b"), "css-unit-vw"),
+    ("(", re.compile(r"(?:min|max|clamp)\("), "css-function-clamp"),
+)
+_BLOCK_SLUGS = (
+    ("@media", None, "css-at-media"),
+    ("prefers-color-scheme", None, "css-at-media-prefers-color-scheme"),
+    ("prefers-reduced-motion", None, "css-at-media-prefers-reduced-motion"),
+    ("@font-face", None, "css-at-font-face"),
+    ("@import", None, "css-at-import"),
+    ("@keyframes", None, "css-at-keyframes"),
+    ("@supports", None, "css-at-supports"),
+    ("before", re.compile(r"(?<![:\w-])::?before\b"), "css-pseudo-element-before"),
+    ("after", re.compile(r"(?<![:\w-])::?after\b"), "css-pseudo-element-after"),
+)
+_PSEUDO_CLASS = re.compile(r"[\w\])]:([a-z-]+)")
+_DECLARATION_BLOCK = re.compile(r"\{[^{}]*\}")
+_PROPERTY = re.compile(r"(?:^|[;{\s])([a-z][a-z-]*)\s*:")
+_IMAGE_FORMATS = {
+    ".webp": "image-webp",
+    ".svg": "image-svg",
+    ".avif": "image-avif",
+    ".heic": "image-heif",
+    ".heif": "image-heif",
+    ".bmp": "image-bmp",
+    ".tif": "image-tiff",
+    ".tiff": "image-tiff",
+    ".ico": "image-ico",
+}
+
+
+def _property_slug(name: str) -> str:
+    if name in _SIDES:
+        return "css-left-right-top-bottom"
+    for prefix, slug in _PROPERTY_FAMILIES:
+        if name.startswith(prefix):
+            return slug
+    return f"css-{name}"
+
+
+def detect_features(doc: HtmlDoc) -> dict[str, int]:
+    """Return the caniemail slugs used in ``doc`` with the first line of each."""
+    found: dict[str, int] = {}
+
+    def note(slug: str, line: int) -> None:
+        if slug not in found and feature(slug) is not None:
+            found[slug] = line
+
+    for tag, line in doc.tag_lines.items():
+        note(_TAG_SLUGS.get(tag, f"html-{tag}"), line)
+    for attribute, line in doc.attribute_lines.items():
+        slug = _ATTRIBUTE_SLUGS.get(attribute)
+        if slug:
+            note(slug, line)
+    for block in (False, True):
+        chunks = [
+            (line, text) for line, text, is_block in doc.css_chunks if is_block == block
+        ]
+        if chunks:
+            _css_features(chunks, block, note)
+    for image in doc.images:
+        _image_feature(image.src, image.line, note)
+    return found
+
+
+def _css_features(
+    chunks: list[tuple[int, str]], block: bool, note: Callable[[str, int], None]
+) -> None:
+    """Detect CSS features in all chunks at once; lines come from chunk offsets."""
+    starts: list[int] = []
+    lines: list[int] = []
+    pieces: list[str] = []
+    offset = 0
+    for line, text in chunks:
+        starts.append(offset)
+        lines.append(line)
+        cleaned = strip_comments(text).lower()
+        pieces.append(cleaned)
+        offset += len(cleaned) + 1
+    joined = "\n".join(pieces)
+
+    def line_at(position: int) -> int:
+        return lines[bisect.bisect_right(starts, position) - 1]
+
+    seen: set[str] = set()
+    for line, piece in zip(lines, pieces, strict=True):
+        for name in set(_PROPERTY.findall(piece)) - seen:
+            seen.add(name)
+            note(_property_slug(name), line)
+    for literal, pattern, slug in _VALUE_SLUGS + (_BLOCK_SLUGS if block else ()):
+        if literal not in joined:
+            continue
+        if pattern is None:
+            note(slug, line_at(joined.index(literal)))
+            continue
+        found = pattern.search(joined)
+        if found:
+            note(slug, line_at(found.start()))
+    if block:
+        selectors = _DECLARATION_BLOCK.sub("{}", joined)
+        for name in set(_PSEUDO_CLASS.findall(selectors)):
+            note(f"css-pseudo-class-{name}", lines[0])
+
+
+def _image_feature(src: str, line: int, note: Callable[[str, int], None]) -> None:
+    lowered = src.lower()
+    if lowered.startswith("data:image/"):
+        note("image-base64", line)
+        return
+    path = lowered.split("?", 1)[0].split("#", 1)[0]
+    for suffix, slug in _IMAGE_FORMATS.items():
+        if path.endswith(suffix):
+            note(slug, line)
+
+
+def check_client_support(ctx: LintContext) -> Iterator[LintItem]:
+    """Report features the target clients do not support, or support in part."""
+    targets = ctx.options.clients
+    names = client_names()
+    for part, doc in ctx.html:
+        for slug, line in detect_features(doc).items():
+            item = feature(slug)
+            assert item is not None
+            lacking, partial = _support(item, targets)
+            if not lacking and not partial:
+                continue
+            graceful = slug in GRACEFUL or slug.startswith("css-pseudo-")
+            declared = UNSUPPORTED if lacking and not graceful else PARTIAL
+            message = _support_message(item, lacking, partial, names)
+            yield ctx.at_part(
+                declared,
+                message,
+                part,
+                line=line,
+                element=item.title,
+                evidence=item.url,
+            )
+
+
+def _support(item: Feature, targets: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    lacking, partial = [], []
+    for client in targets:
+        support = item.support.get(client)
+        if support is None:
+            continue
+        if support.code == "n":
+            lacking.append(client)
+        elif support.code == "a":
+            partial.append(client)
+    return lacking, partial
+
+
+def _support_message(
+    item: Feature, lacking: list[str], partial: list[str], names: dict[str, str]
+) -> str:
+    pieces = []
+    if lacking:
+        pieces.append(
+            f"{item.title} is not supported in "
+            + ", ".join(names.get(c, c) for c in lacking)
+        )
+    if partial:
+        prefix = "and" if lacking else f"{item.title} is"
+        pieces.append(
+            f"{prefix} only partly supported in "
+            + ", ".join(names.get(c, c) for c in partial)
+        )
+    return " ".join(pieces) + "."
+
+
+RULES = (check_client_support,)
+"""Client-support rules."""

@@ -1,0 +1,264 @@
+"""Link rules: deceptive link text, raw IP hosts, odd ports, shorteners, http, data:."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ...findings import Rule, Severity, rule
+from ..context import LintContext, org_domain
+from ..message import Part
+from ..model import LintItem
+
+__all__ = ["RULES", "SHORTENERS", "UrlRef", "is_placeholder", "url_refs"]
+
+
+MISMATCH = rule(
+    "lint.link.mismatch",
+    "lint",
+    Severity.ERROR,
+    "Link text shows one URL and points to another",
+    fix="Make the visible URL and the href go to the same domain, or use plain "
+    "words as link text.",
+    reference="SpamAssassin rules HTTPS_HTTP_MISMATCH and T_PDS_SHORT_SPOOFED_URL",
+)
+IP_HOST = rule(
+    "lint.link.ip_host",
+    "lint",
+    Severity.ERROR,
+    "Link to a raw IP address",
+    fix="Link to a host name under the sender's domain.",
+    reference="SpamAssassin rules NORMAL_HTTP_TO_IP and NUMERIC_HTTP_ADDR",
+)
+ODD_PORT = rule(
+    "lint.link.odd_port",
+    "lint",
+    Severity.WARNING,
+    "Link with an unusual port",
+    fix="Serve links on the default ports (443 for https).",
+    reference="SpamAssassin rule WEIRD_PORT",
+)
+SHORTENER = rule(
+    "lint.link.shortener",
+    "lint",
+    Severity.WARNING,
+    "URL shortener",
+    fix="Link to the full URL under your own domain; shorteners hide the target "
+    "and are shared with spammers.",
+    reference="SpamAssassin rules SHORT_SHORTNER and SHORTENER_SHORT_IMG",
+)
+PLAIN_HTTP = rule(
+    "lint.link.plain_http",
+    "lint",
+    Severity.INFO,
+    "Link over plain http",
+    fix="Use https links.",
+    reference="RFC 9110, section 4.2.2",
+)
+DATA_URI = rule(
+    "lint.link.data_uri",
+    "lint",
+    Severity.ERROR,
+    "data: URI that is not an image",
+    fix="Link to a web page instead of embedding a data: document.",
+    reference="SpamAssassin rule URI_DATA",
+)
+REDIRECT = rule(
+    "lint.link.redirect",
+    "lint",
+    Severity.WARNING,
+    "Open-redirect style link",
+    fix="Link to the target directly, or through your own click tracker.",
+    reference="SpamAssassin rule URI_PHP_REDIR",
+)
+INVALID = rule(
+    "lint.link.invalid",
+    "lint",
+    Severity.WARNING,
+    "Link that is not a valid URL",
+    fix="Fix the URL: no spaces, a valid host and port.",
+    reference="RFC 3986, section 3",
+)
+
+#: Common URL shorteners (a subset of SpamAssassin's __URL_SHORTENER list).
+SHORTENERS = frozenset(
+    """
+    bit.ly bitly.com t.co goo.gl tinyurl.com ow.ly is.gd buff.ly amzn.to
+    youtu.be lnkd.in eepurl.com rebrand.ly cutt.ly t.ly shorturl.at tiny.cc
+    rb.gy v.gd x.co su.pr bl.ink soo.gd s.id qr.ae adf.ly db.tt fb.me
+    trib.al dlvr.it ift.tt mcaf.ee snip.ly po.st wp.me
+    """.split()
+)
+
+_PLACEHOLDER = re.compile(
+    r"\*\|.*?\|\*|\[\[.*?\]\]|\{\{.*?\}\}|\{%.*?%\}|%%.*?%%|\$\{.*?\}"
+)
+_URL_TEXT = re.compile(
+    r"^\s*(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:[:/?#]\S*)?\s*$", re.I
+)
+_TEXT_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
+_SHORT_BODY = 512
+_GOOD_PORTS = {80, 443, 8080}
+
+
+@dataclass(frozen=True, slots=True)
+class UrlRef:
+    """A URL found in the message, with where it sits."""
+
+    url: str
+    part: Part
+    line: int | None
+    element: str
+    text: str | None = None
+    """The visible link text for ``<a href>``; ``None`` for plain-text URLs."""
+
+
+def is_placeholder(value: str) -> bool:
+    """Return whether ``value`` contains a template merge tag such as ``*|UNSUB|*``."""
+    return _PLACEHOLDER.search(value) is not None
+
+
+def url_refs(ctx: LintContext) -> list[UrlRef]:
+    """Return the links of the HTML parts and the URLs of the text parts."""
+    cached: list[UrlRef] | None = ctx.memo.get("url_refs")
+    if cached is not None:
+        return cached
+    refs: list[UrlRef] = []
+    for part, doc in ctx.html:
+        for link in doc.links:
+            refs.append(UrlRef(link.href, part, link.line, "<a href>", link.text))
+    for part in ctx.message.text_parts("text/plain"):
+        text = part.text or ""
+        for match in _TEXT_URL.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            refs.append(UrlRef(match.group(0), part, line, "URL in text"))
+    ctx.memo["url_refs"] = refs
+    return refs
+
+
+def _host_and_port(url: str) -> tuple[str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "", parts.port)
+    except ValueError:
+        return None
+
+
+def check_mismatch(ctx: LintContext) -> Iterator[LintItem]:
+    """Flag link text that shows a domain other than the one linked to."""
+    for ref in url_refs(ctx):
+        if ref.text is None or is_placeholder(ref.url) or is_placeholder(ref.text):
+            continue
+        shown = _URL_TEXT.match(ref.text)
+        target = _host_and_port(ref.url)
+        if shown is None or target is None or not target[0]:
+            continue
+        if org_domain(shown.group(1)) != org_domain(target[0]):
+            yield ctx.at_part(
+                MISMATCH,
+                f"The link text shows {shown.group(1)} but the link goes to "
+                f"{target[0]}.",
+                ref.part,
+                line=ref.line,
+                element=ref.element,
+                evidence=ref.url[:200],
+            )
+
+
+def check_hosts(ctx: LintContext) -> Iterator[LintItem]:
+    """Flag raw IP hosts, odd ports, data: URIs, redirects and invalid URLs."""
+    for ref in url_refs(ctx):
+        url = ref.url
+        if is_placeholder(url):
+            continue
+        lowered = url.lower()
+        if lowered.startswith("data:"):
+            if not lowered.startswith("data:image/"):
+                yield _at(ctx, DATA_URI, "The link is a data: URI.", ref)
+            continue
+        if not lowered.startswith(("http://", "https://")):
+            continue
+        yield from _host_rules(ctx, ref)
+
+
+def _host_rules(ctx: LintContext, ref: UrlRef) -> Iterator[LintItem]:
+    target = _host_and_port(ref.url)
+    if target is None or not target[0] or " " in ref.url.strip():
+        yield _at(ctx, INVALID, "The link is not a valid URL.", ref)
+        return
+    host, port = target
+    if _is_ip(host):
+        yield _at(ctx, IP_HOST, f"The link goes to the IP address {host}.", ref)
+    if port is not None and port not in _GOOD_PORTS:
+        yield _at(ctx, ODD_PORT, f"The link uses port {port}.", ref)
+    if "redirect.php?" in ref.url.lower() or re.search(
+        r"[?&](url|redirect)=https?", ref.url, re.I
+    ):
+        yield _at(ctx, REDIRECT, "The link redirects to another URL it carries.", ref)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(re.fullmatch(r"\d+", host))  # a decimal IPv4 such as 3232235777
+    return True
+
+
+def _at(ctx: LintContext, declared: Rule, message: str, ref: UrlRef) -> LintItem:
+    return ctx.at_part(
+        declared,
+        message,
+        ref.part,
+        line=ref.line,
+        element=ref.element,
+        evidence=ref.url[:200],
+    )
+
+
+def check_shorteners(ctx: LintContext) -> Iterator[LintItem]:
+    """Flag shortener links; an error in a short message."""
+    short = len((ctx.html_text or ctx.plain_text).strip()) < _SHORT_BODY
+    seen: set[str] = set()
+    for ref in url_refs(ctx):
+        target = _host_and_port(ref.url)
+        if target is None:
+            continue
+        host = target[0].removeprefix("www.")
+        if host in SHORTENERS and host not in seen:
+            seen.add(host)
+            yield ctx.at_part(
+                SHORTENER,
+                f"The link goes through the shortener {host}.",
+                ref.part,
+                line=ref.line,
+                element=ref.element,
+                evidence=ref.url[:200],
+                severity=Severity.ERROR if short else None,
+            )
+
+
+def check_plain_http(ctx: LintContext) -> Iterator[LintItem]:
+    """Note links over plain http, once per message."""
+    plain = [
+        ref
+        for ref in url_refs(ctx)
+        if ref.url.lower().startswith("http://") and not is_placeholder(ref.url)
+    ]
+    if plain:
+        first = plain[0]
+        yield ctx.at_part(
+            PLAIN_HTTP,
+            f"{len(plain)} link(s) use plain http.",
+            first.part,
+            line=first.line,
+            element=first.element,
+            evidence=first.url[:200],
+        )
+
+
+RULES = (check_mismatch, check_hosts, check_shorteners, check_plain_http)
+"""Link rules in report order."""

@@ -1,0 +1,174 @@
+"""The lint command: inputs, formats, exit statuses and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from deliverability.cli import main
+
+from .messages import HEADERS, TEXT, build_message, html_document
+
+
+@pytest.fixture
+def clean_eml(tmp_path):
+    path = tmp_path / "clean.eml"
+    path.write_bytes(build_message())
+    return path
+
+
+@pytest.fixture
+def bad_eml(tmp_path):
+    path = tmp_path / "bad.eml"
+    html = html_document(
+        '<p>See <a href="https://evil.example.net/">www.example.com</a></p>'
+        '<script>alert("x")</script><img src="https://cdn.example.net/<b>x</b>.png">'
+    )
+    path.write_bytes(build_message(html=html))
+    return path
+
+
+def test_clean_message_exits_zero(clean_eml, capsys):
+    assert main(["lint", str(clean_eml)]) == 0
+
+
+def test_errors_exit_one(bad_eml, capsys):
+    assert main(["lint", str(bad_eml)]) == 1
+
+
+def test_fail_on_never(bad_eml, capsys):
+    assert main(["lint", str(bad_eml), "--fail-on", "never"]) == 0
+
+
+def test_fail_on_warning(tmp_path, capsys):
+    path = tmp_path / "w.eml"
+    path.write_bytes(build_message(text=None))
+    assert main(["lint", str(path), "--fail-on", "warning"]) == 1
+
+
+def test_missing_file_exits_two(tmp_path, capsys):
+    assert main(["lint", str(tmp_path / "none.eml")]) == 2
+
+
+def test_missing_file_message(tmp_path, capsys):
+    main(["lint", str(tmp_path / "none.eml")])
+    assert "not found" in capsys.readouterr().err
+
+
+def test_size_cap_exits_two(clean_eml, capsys):
+    assert main(["lint", str(clean_eml), "--max-size", "0.001"]) == 2
+
+
+def test_unknown_client_exits_two(clean_eml, capsys):
+    assert main(["lint", str(clean_eml), "--clients", "pigeon.post"]) == 2
+
+
+def test_text_with_two_messages_exits_two(clean_eml, tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text(TEXT)
+    assert main(["lint", str(clean_eml), str(clean_eml), "--text", str(text)]) == 2
+
+
+def test_json_single_object(bad_eml, capsys):
+    main(["lint", str(bad_eml), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["message"] == str(bad_eml)
+
+
+def test_json_findings_have_location(bad_eml, capsys):
+    main(["lint", str(bad_eml), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    script = [f for f in data["findings"] if f["code"] == "lint.html.script"]
+    assert script[0]["location"].startswith("part 2 text/html, line ")
+
+
+def test_json_array_for_two(bad_eml, clean_eml, capsys):
+    main(["lint", str(bad_eml), str(clean_eml), "--format", "json"])
+    assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_jsonl_one_line_each(bad_eml, clean_eml, capsys):
+    main(["lint", str(bad_eml), str(clean_eml), "--format", "jsonl"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [json.loads(line)["message"] for line in lines] == [
+        str(bad_eml),
+        str(clean_eml),
+    ]
+
+
+def test_text_output_lists_codes(bad_eml, capsys):
+    main(["lint", str(bad_eml)])
+    assert "lint.link.mismatch" in capsys.readouterr().out
+
+
+def test_html_input_with_header_and_text(tmp_path, capsys):
+    html = tmp_path / "campaign.html"
+    html.write_text(html_document())
+    header = tmp_path / "headers.txt"
+    header.write_text("".join(f"{k}: {v}\n" for k, v in HEADERS.items()))
+    text = tmp_path / "campaign.txt"
+    text.write_text(TEXT)
+    args = [
+        "lint",
+        str(html),
+        "--header",
+        str(header),
+        "--text",
+        str(text),
+        "--fail-on",
+        "warning",
+    ]
+    assert main(args) == 0
+
+
+def test_html_input_without_header_skips_header_rules(tmp_path, capsys):
+    html = tmp_path / "campaign.html"
+    html.write_text(html_document())
+    main(["lint", str(html), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert not [f for f in data["findings"] if f["code"].startswith("lint.header.")]
+
+
+def test_html_report_file(bad_eml, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    main(["lint", str(bad_eml), "--format", "html", "--output", str(out)])
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_html_report_escapes_message_content(bad_eml, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    main(["lint", str(bad_eml), "--format", "html", "--output", str(out)])
+    page = out.read_text()
+    assert '<script>alert("x")</script>' not in page
+
+
+def test_html_report_shows_snippet(bad_eml, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    main(["lint", str(bad_eml), "--format", "html", "--output", str(out)])
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in out.read_text()
+
+
+def test_html_report_makes_no_requests(bad_eml, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    main(["lint", str(bad_eml), "--format", "html", "--output", str(out)])
+    page = out.read_text()
+    assert re.search(r"<(img|script|link|iframe)\b", page) is None
+
+
+def test_html_report_has_strict_csp(bad_eml, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    main(["lint", str(bad_eml), "--format", "html", "--output", str(out)])
+    assert "default-src 'none'" in out.read_text()
+
+
+def test_html_input_lines_are_file_lines(tmp_path, capsys):
+    html = tmp_path / "campaign.html"
+    html.write_text(
+        "<html>\n<body>\n<p>Hello</p>\n\n<script>x()</script>\n</body>\n</html>\n"
+    )
+    main(["lint", str(html), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    script = [f for f in data["findings"] if f["code"] == "lint.html.script"]
+    assert script[0]["location"] == "part 1 text/html, line 5, <script>"

@@ -1,0 +1,74 @@
+"""Client support from the packaged caniemail data."""
+
+from __future__ import annotations
+
+from deliverability.lint.caniemail import feature, load_features
+
+from .messages import BODY, build_message, codes, html_document
+
+
+def findings_for(report, code):
+    return [f for f in report.findings if f.code == code]
+
+
+def test_data_has_features():
+    assert len(load_features()) > 250
+
+
+def test_flex_unsupported_in_outlook_windows():
+    assert feature("css-display-flex").support["outlook.windows"].code == "n"
+
+
+def test_flex_is_warning(lint):
+    body = '<div style="display:flex">' + BODY + "</div>"
+    report = lint(build_message(html=html_document(body)))
+    messages = [f.message for f in findings_for(report, "lint.client.unsupported")]
+    assert any(
+        m.startswith("display:flex is not supported in Outlook Windows")
+        for m in messages
+    )
+
+
+def test_feature_location_points_at_line(lint):
+    body = '\n<div style="display:flex">' + BODY + "</div>"
+    report = lint(build_message(html=html_document(body)))
+    found = [
+        f
+        for f in findings_for(report, "lint.client.unsupported")
+        if "flex" in f.message
+    ]
+    assert found[0].location == "part 2 text/html, line 10, display:flex"
+
+
+def test_style_block_feature(lint):
+    head = "<style>@media (prefers-color-scheme: dark) { p { color: #fff } }</style>\n"
+    report = lint(build_message(html=html_document(BODY, head=head)))
+    found = [f for f in report.findings if "prefers-color-scheme" in f.message]
+    assert found[0].code == "lint.client.unsupported"
+
+
+def test_hover_is_only_a_note(lint):
+    head = "<style>a:hover { color: #f00 }</style>\n"
+    report = lint(build_message(html=html_document(BODY, head=head)))
+    found = [f for f in report.findings if f.message.startswith(":hover")]
+    assert found[0].severity == "info"
+
+
+def test_webp_image(lint):
+    body = (
+        BODY + '<img src="https://example.com/a.webp" alt="A" width="10" height="10">'
+    )
+    report = lint(build_message(html=html_document(body)))
+    assert any(
+        "WebP" in f.message or "webp" in f.message.lower()
+        for f in report.findings
+        if f.code.startswith("lint.client.")
+    )
+
+
+def test_client_selection_limits_findings(lint):
+    body = '<div style="display:flex">' + BODY + "</div>"
+    report = lint(
+        build_message(html=html_document(body)), clients=("apple-mail.macos",)
+    )
+    assert "lint.client.unsupported" not in codes(report)

@@ -1,0 +1,133 @@
+"""List and law rules: List-Unsubscribe, one-click, body link, postal address."""
+
+from __future__ import annotations
+
+from .messages import BODY, FOOTER, build_message, codes, html_document
+
+
+def test_list_unsubscribe_missing_is_error(lint):
+    report = lint(build_message(headers={"List-Unsubscribe": None}))
+    found = [
+        f for f in report.findings if f.code == "lint.list.unsubscribe_header_missing"
+    ]
+    assert found[0].severity == "error"
+
+
+def test_transactional_profile_relaxes_header(lint):
+    data = build_message(headers={"List-Unsubscribe": None})
+    report = lint(data, profile="transactional")
+    found = [
+        f for f in report.findings if f.code == "lint.list.unsubscribe_header_missing"
+    ]
+    assert found[0].severity == "info"
+
+
+def test_mailto_only(lint):
+    data = build_message(headers={"List-Unsubscribe": "<mailto:u@example.com>"})
+    assert "lint.list.unsubscribe_no_https" in codes(lint(data))
+
+
+def test_http_uri_is_not_enough(lint):
+    data = build_message(headers={"List-Unsubscribe": "<http://example.com/u>"})
+    assert "lint.list.unsubscribe_no_https" in codes(lint(data))
+
+
+def test_folded_inside_uri(lint):
+    data = build_message(headers={"List-Unsubscribe": "<https://example.com/\n u?x=1>"})
+    assert "lint.list.unsubscribe_folded" in codes(lint(data))
+
+
+def test_post_missing(lint):
+    data = build_message(headers={"List-Unsubscribe-Post": None})
+    assert "lint.list.unsubscribe_post_missing" in codes(lint(data))
+
+
+def test_post_wrong_value(lint):
+    data = build_message(headers={"List-Unsubscribe-Post": "One-Click"})
+    assert "lint.list.unsubscribe_post_invalid" in codes(lint(data))
+
+
+def test_dkim_not_covering_unsubscribe(lint):
+    signature = (
+        "v=1; a=rsa-sha256; d=example.com; s=s1; h=from:to:subject:date; bh=x; b=y"
+    )
+    data = build_message(headers={"DKIM-Signature": signature})
+    assert "lint.list.dkim_coverage" in codes(lint(data))
+
+
+def test_dkim_covering_both_passes(lint):
+    signature = (
+        "v=1; a=rsa-sha256; d=example.com; s=s1; "
+        "h=from:to:subject:list-unsubscribe:list-unsubscribe-post; bh=x; b=y"
+    )
+    data = build_message(headers={"DKIM-Signature": signature})
+    assert "lint.list.dkim_coverage" not in codes(lint(data))
+
+
+def html_without_footer(footer: str) -> str:
+    return html_document(BODY).replace(FOOTER, footer)
+
+
+def test_body_unsubscribe_missing(lint):
+    html = html_without_footer(
+        "<p>Example Gardens, 1200 Market Street, Springfield</p>"
+    )
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.body_unsubscribe_missing" in codes(report)
+
+
+def test_merge_tag_counts_as_unsubscribe(lint):
+    html = html_without_footer(
+        '<p>1200 Market Street <a href="*|UNSUB|*">Leave this list</a></p>'
+    )
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.body_unsubscribe_missing" not in codes(report)
+
+
+def test_unsubscribe_by_mail_only(lint):
+    html = html_without_footer(
+        '<p>1200 Market Street <a href="mailto:leave@example.com">Unsubscribe</a></p>'
+    )
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.body_unsubscribe_mailto" in codes(report)
+
+
+def test_unsubscribe_on_ip_host(lint):
+    html = html_without_footer(
+        '<p>1200 Market Street <a href="http://192.0.2.5/unsubscribe">Unsubscribe</a></p>'
+    )
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.body_unsubscribe_suspect" in codes(report)
+
+
+def test_postal_address_missing(lint):
+    html = html_without_footer(
+        '<p><a href="https://example.com/unsubscribe">Unsubscribe</a></p>'
+    )
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.postal_address_missing" in codes(report)
+
+
+def test_address_merge_tag_counts(lint):
+    html = html_without_footer(
+        '<p>*|HTML:LIST_ADDRESS_HTML|* <a href="https://example.com/unsubscribe">Unsubscribe</a></p>'
+    )
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.postal_address_missing" not in codes(report)
+
+
+def test_german_street_address_counts(lint):
+    html = html_without_footer(
+        "<p>Gartenfreunde, Lindenstra\u00dfe 12, 10969 Berlin "
+        '<a href="https://example.com/abmelden">Abmelden</a></p>'
+    )
+    report = lint(build_message(html=html, text="Hallo."))
+    assert "lint.list.postal_address_missing" not in codes(report)
+
+
+def test_transactional_skips_address(lint):
+    html = html_without_footer("<p>Your receipt.</p>")
+    report = lint(
+        build_message(html=html, text="Your receipt."), profile="transactional"
+    )
+    assert "lint.list.postal_address_missing" not in codes(report)
