@@ -115,8 +115,21 @@ class DomainReport:
 
     @property
     def findings(self) -> list[Finding]:
-        """All findings, errors first, then by check and code."""
-        items = [f for result in self.checks.values() for f in result.findings]
+        """All findings, errors first, then by check and code.
+
+        A failed lookup that two checks needed (an MX host's address, say)
+        is listed once; each check's own list keeps its copy.
+        """
+        items: list[Finding] = []
+        seen_failures: set[str | None] = set()
+        for result in self.checks.values():
+            for finding in result.findings:
+                if finding.code == "dns.lookup_failed":
+                    # The location is "NAME TYPE": one lookup, failed once.
+                    if finding.location in seen_failures:
+                        continue
+                    seen_failures.add(finding.location)
+                items.append(finding)
         items.sort(key=lambda f: (-f.severity.rank, f.check, f.code))
         return items
 

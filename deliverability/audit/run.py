@@ -96,7 +96,10 @@ async def _audit(name: str, resolver: Resolver, options: AuditOptions) -> Domain
         check_bimi(name, resolver=resolver, dmarc=dmarc,
                    selector=options.bimi_selector),
     )
-    if apex.failed:
+    if apex.failed and not any(
+        f.code == "dns.lookup_failed" and f.location == f"{apex.name} TXT"
+        for f in spf.findings
+    ):
         spf.findings.insert(0, lookup_failed(apex, "the domain's TXT records"))
         spf.complete = False
     for result in (spf, dkim, dmarc, mx, ptr, mta_sts, tlsrpt, bimi):

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..audit import AuditOptions, DomainReport, audit_domains
-from ..audit.inputs import check_domain_names, parse_ips, read_domains_file
+from ..audit.inputs import (
+    check_domain_names,
+    check_selector,
+    parse_ips,
+    read_domains_file,
+)
 from ..dns.factory import make_resolver
 from ..errors import InputError
 from ..findings import Finding
@@ -72,6 +77,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "(repeatable)",
     )
     parser.add_argument(
+        "--no-policy-fetch", action="store_true",
+        help="query DNS only: do not fetch the MTA-STS policy over HTTPS "
+        "(never fetched with --zone)",
+    )
+    parser.add_argument(
         "--bimi-selector", default="default", metavar="NAME",
         help="BIMI selector (default: default)",
     )
@@ -115,22 +125,21 @@ def run_audit(args: argparse.Namespace) -> int:
     """Handle ``deliverability audit``; return the exit status."""
     if args.concurrency < 1:
         raise InputError(f"invalid --concurrency {args.concurrency}: give 1 or more")
+    if args.output == "-":
+        args.output = None  # "-" is standard output, for HTML too
     total, names = _domain_source(args)
     options = AuditOptions(
         selectors=tuple(args.selector),
         common_selectors=not args.no_common_selectors,
         ips=parse_ips(args.ip),
-        bimi_selector=args.bimi_selector,
+        bimi_selector=check_selector(args.bimi_selector, "--bimi-selector"),
+        fetch_mta_sts_policy=False if args.no_policy_fetch else None,
     )
     resolver = make_resolver(
         zones=args.zone, nameservers=args.nameserver,
         timeout=args.timeout, retries=args.retries,
     )
-    if args.format == "html" and total > 1 and not args.output:
-        raise InputError(
-            "an HTML audit of several domains needs --output FOLDER for one page "
-            "per domain and an index"
-        )
+    _check_html_target(args, total)
     progress = Progress(total=total, enabled=not args.no_progress and total > 1)
     outcome = asyncio.run(
         _write_reports(args, names, resolver_options=(resolver, options),
@@ -193,6 +202,40 @@ def _finish(
         _write_html(args, kept, out)
 
 
+def _is_html_file(path: Path) -> bool:
+    return path.suffix.lower() in (".html", ".htm")
+
+
+def _check_html_target(args: argparse.Namespace, total: int) -> None:
+    """Reject an HTML ``--output`` that cannot take the pages, before any lookup.
+
+    One domain goes to standard output, to a ``.html`` file, or to a folder.
+    Several domains need a folder for one page each and an index.
+    """
+    if args.format != "html":
+        return
+    if not args.output:
+        if total > 1:
+            raise InputError(
+                "an HTML audit of several domains needs --output FOLDER for one "
+                "page per domain and an index"
+            )
+        return
+    target = Path(args.output)
+    if total == 1 and _is_html_file(target):
+        return
+    if total > 1 and _is_html_file(target) and not target.is_dir():
+        raise InputError(
+            f"invalid --output {args.output}: {total} domains give one HTML page "
+            "each and an index, so give a folder, not a .html file"
+        )
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            f"invalid --output {args.output}: it is a file, but the HTML pages "
+            "need a folder; give a new or existing folder"
+        )
+
+
 def _write_html(
     args: argparse.Namespace, reports: list[DomainReport], out: IO[str] | None
 ) -> None:
@@ -201,11 +244,16 @@ def _write_html(
         out.write(render_html(reports[0]))
         return
     assert target is not None
-    if len(reports) == 1 and target.suffix.lower() in (".html", ".htm"):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_html(reports[0]), encoding="utf-8")
-        return
-    paths = write_html_reports(reports, target)
+    try:
+        if len(reports) == 1 and _is_html_file(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render_html(reports[0]), encoding="utf-8")
+            return
+        paths = write_html_reports(reports, target)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the HTML report to {target}: {exc.strerror or exc}"
+        ) from None
     print(f"wrote {len(paths)} HTML files to {target}", file=sys.stderr)
 
 
@@ -220,7 +268,13 @@ class _output:
         args = self._args
         if args.format == "html" and args.output:
             return None
-        self._handle = open_output(args.output)
+        try:
+            self._handle = open_output(args.output)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write --output {args.output}: {exc.strerror or exc}; "
+                "give a file path in a writable folder"
+            ) from None
         return self._handle
 
     def __exit__(self, *exc: object) -> None:

@@ -160,7 +160,8 @@ class ZoneResolver(Resolver):
         return sorted(self._zones)
 
     def describe(self) -> str:
-        return f"zone files ({len(self._zones)} zones, offline)"
+        count = len(self._zones)
+        return f"zone files ({count} zone{'' if count == 1 else 's'}, offline)"
 
     def _find_zone(self, name: str) -> _Zone | None:
         labels = name.split(".")
