@@ -52,7 +52,10 @@ async def audit_domain(
     report.queries = counter.queries
     logger.info(
         "audited %s: %d findings, %d DNS queries, complete=%s",
-        name, len(report.findings), report.queries, report.complete,
+        name,
+        len(report.findings),
+        report.queries,
+        report.complete,
     )
     return report
 
@@ -65,18 +68,22 @@ async def _audit(name: str, resolver: Resolver, options: AuditOptions) -> Domain
     if apex.status.value == "nxdomain":
         report.checks["dns"] = CheckResult(
             "dns",
-            [DNS_NXDOMAIN.finding(
-                f"The domain {report.display_name} does not exist (NXDOMAIN), so "
-                "mail from it fails SPF and DMARC everywhere.",
-                location=name,
-            )],
+            [
+                DNS_NXDOMAIN.finding(
+                    f"The domain {report.display_name} does not exist (NXDOMAIN), so "
+                    "mail from it fails SPF and DMARC everywhere.",
+                    location=name,
+                )
+            ],
             {"exists": False},
         )
         return report
     spf, dkim, dmarc, mx, tlsrpt = await asyncio.gather(
         check_spf(name, resolver=resolver),
         check_dkim(
-            name, resolver=resolver, selectors=options.selectors,
+            name,
+            resolver=resolver,
+            selectors=options.selectors,
             common_selectors=options.common_selectors,
         ),
         check_dmarc(name, resolver=resolver),
@@ -85,16 +92,22 @@ async def _audit(name: str, resolver: Resolver, options: AuditOptions) -> Domain
     )
     mx_hosts = [host["exchange"] for host in mx.details.get("hosts", [])]
     ips = [(ip, "given") for ip in options.ips]
-    ips += [(ip, "spf") for ip in spf.details.get("sending_ips", [])
-            if ip not in options.ips]
-    fetch = resolver.online if options.fetch_mta_sts_policy is None else (
-        options.fetch_mta_sts_policy
+    ips += [
+        (ip, "spf")
+        for ip in spf.details.get("sending_ips", [])
+        if ip not in options.ips
+    ]
+    fetch = (
+        resolver.online
+        if options.fetch_mta_sts_policy is None
+        else (options.fetch_mta_sts_policy)
     )
     ptr, mta_sts, bimi = await asyncio.gather(
         check_ptr(name, resolver=resolver, ips=ips, mx_hosts=mx_hosts),
         check_mta_sts(name, resolver=resolver, fetch_policy=fetch, mx_hosts=mx_hosts),
-        check_bimi(name, resolver=resolver, dmarc=dmarc,
-                   selector=options.bimi_selector),
+        check_bimi(
+            name, resolver=resolver, dmarc=dmarc, selector=options.bimi_selector
+        ),
     )
     if apex.failed and not any(
         f.code == "dns.lookup_failed" and f.location == f"{apex.name} TXT"
@@ -125,7 +138,9 @@ async def audit_domains(
     finished: dict[int, DomainReport] = {}
     next_index = 0
     async for index, report in audit_numbered(
-        enumerate(domains), resolver=resolver, options=options,
+        enumerate(domains),
+        resolver=resolver,
+        options=options,
         concurrency=concurrency,
     ):
         if not ordered:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,7 +15,9 @@ from ..audit.inputs import (
     parse_ips,
     read_domains_file,
 )
+from ..audit.parallel import audit_in_processes, default_workers
 from ..dns.factory import make_resolver
+from ..dns.resolver import Resolver
 from ..errors import InputError
 from ..findings import Finding
 from ..report import (
@@ -32,7 +33,9 @@ from .common import (
     EXIT_INCOMPLETE,
     add_output_options,
     exit_status_for,
+    new_event_loop,
     open_output,
+    run_async,
 )
 
 __all__ = ["register"]
@@ -51,54 +54,88 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="domain to audit")
     parser.add_argument(
-        "--domains-file", metavar="PATH",
+        "--domains-file",
+        metavar="PATH",
         help="file with one domain a line (# starts a comment)",
     )
     parser.add_argument(
-        "--zone", action="append", default=[], metavar="PATH",
+        "--zone",
+        action="append",
+        default=[],
+        metavar="PATH",
         help="zone file, or folder of *.zone files; answers come from these files "
         "only and nothing is sent to the network (repeatable)",
     )
     parser.add_argument(
-        "--nameserver", action="append", default=[], metavar="ADDR[:PORT]",
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="ADDR[:PORT]",
         help="ask this nameserver instead of the system's resolvers (repeatable)",
     )
     parser.add_argument(
-        "--selector", action="append", default=[], metavar="NAME",
+        "--selector",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="DKIM selector to check besides the common ones (repeatable)",
     )
     parser.add_argument(
-        "--no-common-selectors", action="store_true",
+        "--no-common-selectors",
+        action="store_true",
         help="check only the selectors given with --selector",
     )
     parser.add_argument(
-        "--ip", action="append", default=[], metavar="ADDRESS",
+        "--ip",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
         help="sending IP address to check for forward-confirmed reverse DNS "
         "(repeatable)",
     )
     parser.add_argument(
-        "--no-policy-fetch", action="store_true",
+        "--no-policy-fetch",
+        action="store_true",
         help="query DNS only: do not fetch the MTA-STS policy over HTTPS "
         "(never fetched with --zone)",
     )
     parser.add_argument(
-        "--bimi-selector", default="default", metavar="NAME",
+        "--bimi-selector",
+        default="default",
+        metavar="NAME",
         help="BIMI selector (default: default)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=2.0, metavar="SECONDS",
+        "--timeout",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
         help="seconds to wait for one DNS reply (default: 2)",
     )
     parser.add_argument(
-        "--retries", type=int, default=1, metavar="N",
+        "--retries",
+        type=int,
+        default=1,
+        metavar="N",
         help="further tries after a DNS timeout or SERVFAIL (default: 1)",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=32, metavar="N",
+        "--concurrency",
+        type=int,
+        default=32,
+        metavar="N",
         help="domains audited at once (default: 32)",
     )
     parser.add_argument(
-        "--no-progress", action="store_true",
+        "--workers",
+        default="auto",
+        metavar="N",
+        help="processes that audit in parallel; auto uses one per core for "
+        "long domain lists and one process below 200 domains (default: auto)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
         help="do not show progress on standard error",
     )
     add_output_options(parser)
@@ -136,48 +173,88 @@ def run_audit(args: argparse.Namespace) -> int:
         fetch_mta_sts_policy=False if args.no_policy_fetch else None,
     )
     resolver = make_resolver(
-        zones=args.zone, nameservers=args.nameserver,
-        timeout=args.timeout, retries=args.retries,
+        zones=args.zone,
+        nameservers=args.nameserver,
+        timeout=args.timeout,
+        retries=args.retries,
     )
     _check_html_target(args, total)
+    workers = _worker_count(args.workers, total)
+    ordered = args.format in ("json", "html", "text")
+    if workers > 1:
+        reports = audit_in_processes(
+            names,
+            make_resolver=lambda: resolver,
+            options=options,
+            workers=workers,
+            concurrency=args.concurrency,
+            ordered=ordered,
+            run_loop=run_async,
+        )
+    else:
+        reports = _drive(
+            audit_domains(
+                names,
+                resolver=resolver,
+                options=options,
+                concurrency=args.concurrency,
+                ordered=ordered,
+            ),
+            resolver,
+        )
     progress = Progress(total=total, enabled=not args.no_progress and total > 1)
-    outcome = asyncio.run(
-        _write_reports(args, names, resolver_options=(resolver, options),
-                       progress=progress)
-    )
-    return outcome
+    return _write_reports(args, reports, progress=progress)
 
 
-async def _write_reports(
+def _worker_count(value: str, total: int) -> int:
+    if value == "auto":
+        return default_workers(total)
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise InputError(f"invalid --workers {value!r}: give auto or 1 to 64")
+    return min(int(value), total)
+
+
+def _drive(
+    stream: AsyncIterator[DomainReport], resolver: Resolver
+) -> Iterator[DomainReport]:
+    """Yield the reports of ``stream``, running its event loop between items."""
+    loop = new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(stream))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(stream.aclose())  # type: ignore[attr-defined]
+        loop.run_until_complete(resolver.aclose())
+        loop.close()
+
+
+def _write_reports(
     args: argparse.Namespace,
-    names: Iterator[str],
+    reports: Iterator[DomainReport],
     *,
-    resolver_options: tuple[Any, AuditOptions],
     progress: Progress,
 ) -> int:
-    resolver, options = resolver_options
-    ordered = args.format in ("json", "html", "text")
-    stream = audit_domains(
-        names, resolver=resolver, options=options,
-        concurrency=args.concurrency, ordered=ordered,
-    )
     tally = _Tally(args.fail_on)
     kept: list[DomainReport] = []
     try:
         with _output(args) as out:
-            async for report in stream:
+            for report in reports:
                 progress.update(report)
                 tally.add(report)
                 _emit(args, report, out, kept)
             _finish(args, out, kept)
     finally:
         progress.close()
-        await resolver.aclose()
     return tally.exit_status()
 
 
 def _emit(
-    args: argparse.Namespace, report: DomainReport, out: IO[str] | None,
+    args: argparse.Namespace,
+    report: DomainReport,
+    out: IO[str] | None,
     kept: list[DomainReport],
 ) -> None:
     if args.format == "jsonl" and out is not None:
@@ -288,12 +365,17 @@ def _wants_color(out: IO[str]) -> bool:
 
 def _summary_only(report: DomainReport) -> DomainReport:
     """Keep what the bulk summary needs and drop the details, to save memory."""
-    slim = DomainReport(domain=report.domain, display_name=report.display_name,
-                        queries=report.queries, source=report.source,
-                        error=report.error)
+    slim = DomainReport(
+        domain=report.domain,
+        display_name=report.display_name,
+        queries=report.queries,
+        source=report.source,
+        error=report.error,
+    )
     for name, result in report.checks.items():
-        slim.checks[name] = type(result)(result.check, list(result.findings), {},
-                                         result.complete)
+        slim.checks[name] = type(result)(
+            result.check, list(result.findings), {}, result.complete
+        )
     return slim
 
 
@@ -316,4 +398,3 @@ class _Tally:
         if self.incomplete:
             return EXIT_INCOMPLETE
         return 1 if self.failing else 0
-

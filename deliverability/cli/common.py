@@ -19,6 +19,7 @@ __all__ = [
     "add_output_options",
     "exit_status_for",
     "open_output",
+    "new_event_loop",
     "run_async",
 ]
 
@@ -95,3 +96,13 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     except ImportError:
         return asyncio.run(coroutine)
     return uvloop.run(coroutine)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """Return a new uvloop loop when uvloop is installed, else an asyncio one."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop

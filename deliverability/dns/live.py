@@ -12,7 +12,7 @@ import dns.rcode
 from ..errors import InputError
 from .answer import Answer, Status
 from .convert import sort_records
-from .resolver import Resolver
+from .resolver import DEFAULT_CACHE_SIZE, Resolver
 from .transport import TransportError, UDPChannel, exchange_tcp
 from .wire import TYPE_CODES, Reply, WireError, decode_reply, encode_query
 
@@ -87,7 +87,7 @@ class LiveResolver(Resolver):
         timeout: float = 2.0,
         retries: int = 1,
         concurrency: int = 64,
-        cache_size: int = 200_000,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         super().__init__(concurrency=concurrency, cache_size=cache_size)
         if timeout <= 0:

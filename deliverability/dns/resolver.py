@@ -27,6 +27,7 @@ __all__ = [
     "ResolverStats",
     "SUPPORTED_TYPES",
     "counting_queries",
+    "DEFAULT_CACHE_SIZE",
 ]
 
 SUPPORTED_TYPES = frozenset(
@@ -46,6 +47,13 @@ SUPPORTED_TYPES = frozenset(
         "CAA",
     }
 )
+
+
+#: Answers a resolver keeps by default. A bulk audit has about 35 lookups in
+#: flight per domain and 32 domains at once, and shared provider records stay
+#: because every hit moves them to the young end, so 50,000 answers (tens of
+#: MB) keep nearly every repeat lookup cached while memory stays flat.
+DEFAULT_CACHE_SIZE = 50_000
 
 
 @dataclass(slots=True)
@@ -107,7 +115,9 @@ class Resolver(abc.ABC):
     #: True when the source may send packets to the network.
     online: bool = True
 
-    def __init__(self, *, concurrency: int = 64, cache_size: int = 200_000) -> None:
+    def __init__(
+        self, *, concurrency: int = 64, cache_size: int = DEFAULT_CACHE_SIZE
+    ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.stats = ResolverStats()

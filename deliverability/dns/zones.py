@@ -24,7 +24,7 @@ from ..errors import ZoneFileError
 from .answer import Answer, Status
 from .convert import convert_rdata, name_text
 from .names import normalize_domain
-from .resolver import Resolver
+from .resolver import DEFAULT_CACHE_SIZE, Resolver
 
 __all__ = ["ZoneResolver", "load_zone_paths"]
 
@@ -130,7 +130,7 @@ class ZoneResolver(Resolver):
         *,
         texts: Mapping[str, str] | None = None,
         concurrency: int = 64,
-        cache_size: int = 200_000,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         """Load zones from ``paths`` and from ``texts`` (origin to zone text).
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the consent store (run by ``ConsentStore.migrate``)."""

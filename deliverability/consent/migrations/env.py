@@ -1,0 +1,26 @@
+"""Alembic environment: runs the migrations on the connection the store passes.
+
+The store calls Alembic with ``config.attributes["connection"]`` set, so no
+URL or ini file is read here.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from deliverability.consent.tables import metadata
+
+connection: Connection | None = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError(
+        "run the consent migrations through ConsentStore.migrate(), "
+        "which passes the database connection"
+    )
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()
