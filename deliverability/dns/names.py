@@ -15,7 +15,7 @@ _SPACE = re.compile(r"\s")
 _LDH_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=16_384)
 def normalize_domain(name: str, *, allow_underscore: bool = True) -> str:
     """Return ``name`` as lower-case A-labels without the trailing dot.
 
