@@ -28,6 +28,7 @@ RULE_MODULES = (
     "deliverability.auth",
     "deliverability.lint",
     "deliverability.consent",
+    "deliverability.presend",
 )
 
 _CHECK_TITLES = {
@@ -44,6 +45,7 @@ _CHECK_TITLES = {
     "auth": "Test messages: signing and verification",
     "lint": "Campaign lint",
     "consent": "Consent",
+    "presend": "Pre-send check",
 }
 
 

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 #: Names a finding's ``check`` may take. The audit uses the first ten; the
-#: message, lint and consent parts add their own.
+#: message, lint, consent and pre-send parts add their own.
 CHECKS = (
     "spf",
     "dkim",
@@ -40,6 +40,7 @@ CHECKS = (
     "auth",
     "lint",
     "consent",
+    "presend",
 )
 
 

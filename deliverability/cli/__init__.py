@@ -33,6 +33,7 @@ COMMANDS = {
     "keycheck": "auth",
     "lint": "lint",
     "consent": "consent",
+    "presend": "presend",
 }
 
 
