@@ -95,7 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        target = f" {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or str(exc)
+        print(
+            f"Error: cannot use{target}: {reason}; check the path and its "
+            "permissions",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 

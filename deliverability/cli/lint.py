@@ -18,6 +18,9 @@ __all__ = ["register"]
 
 log = logging.getLogger(__name__)
 
+# Largest --max-size accepted, in MB; it also rejects inf and nan.
+_MAX_SIZE_LIMIT = 1024 * 1024
+
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add the ``lint`` subcommand to ``subparsers``."""
@@ -110,9 +113,14 @@ def _options(args: argparse.Namespace) -> LintOptions:
             f"unknown client {', '.join(unknown) or '(none given)'} in --clients; "
             f"choose from {', '.join(KEPT_CLIENTS)}"
         )
-    if args.max_size <= 0:
+    if not 0 < args.max_size < _MAX_SIZE_LIMIT:
         raise InputError(
-            f"--max-size must be a positive number of MB, not {args.max_size}"
+            f"--max-size must be a number of MB above 0 and below "
+            f"{_MAX_SIZE_LIMIT:,}, not {args.max_size:g}"
+        )
+    if not 1 <= args.spamd_port <= 65535:
+        raise InputError(
+            f"--spamd-port must be a TCP port from 1 to 65535, not {args.spamd_port}"
         )
     if args.text and len(args.messages) > 1:
         raise InputError(
@@ -122,7 +130,7 @@ def _options(args: argparse.Namespace) -> LintOptions:
     return LintOptions(
         profile=args.profile,
         clients=clients,
-        max_size=int(args.max_size * 1024 * 1024),
+        max_size=max(1, round(args.max_size * 1024 * 1024)),
         envelope_from=args.envelope_from,
     )
 

@@ -116,7 +116,7 @@ class LintContext:
             location=", ".join(where),
             severity=severity,
         )
-        return LintItem(found, part.path, line)
+        return LintItem(found, part.path, line, element)
 
     def at_message(
         self,

@@ -73,8 +73,16 @@ class StyleRule:
 
 
 def strip_comments(css: str) -> str:
-    """Return ``css`` without ``/* ... */`` comments (an open one runs to the end)."""
-    return _COMMENT.sub(" ", css)
+    """Return ``css`` without ``/* ... */`` comments (an open one runs to the end).
+
+    A comment becomes a space, or the line breaks it spanned, so that line
+    numbers counted in the result are those of ``css``.
+    """
+    return _COMMENT.sub(_comment_blank, css)
+
+
+def _comment_blank(match: re.Match[str]) -> str:
+    return "\n" * match.group(0).count("\n") or " "
 
 
 @lru_cache(maxsize=4096)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import email.policy
+import binascii
 import logging
 import re
-from email.message import EmailMessage
 from pathlib import Path
 
 from ..errors import InputError
@@ -24,8 +23,8 @@ _CONTENT_FIELDS = re.compile(
 )
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w-]+)", re.I)
 _HTML_SUFFIXES = (".html", ".htm")
-# RFC 2045, section 6.7: quoted-printable lines of at most 76 characters.
-_WRAP_POLICY = email.policy.default.clone(max_line_length=76)
+_MEGABYTE = 1024 * 1024
+_LONG_QP_LINE = re.compile(rb"^[^\n]{77,}", re.M)
 
 
 def lint_bytes(
@@ -34,7 +33,7 @@ def lint_bytes(
     """Lint one raw RFC 5322 message. Raises ``InputError`` past the size cap."""
     options = options or LintOptions()
     _check_size(len(data), name, options)
-    return _run(parse_message(data), name, options)
+    return _run(_parse(data, name), name, options)
 
 
 def lint_html(
@@ -53,7 +52,7 @@ def lint_html(
     options = options or LintOptions()
     size = len(html) + len(text or b"") + len(headers or b"")
     _check_size(size, name, options)
-    message = parse_message(wrap_html(html, text=text, headers=headers))
+    message = _parse(wrap_html(html, text=text, headers=headers), name)
     message.has_headers = headers is not None
     return _run(message, name, options)
 
@@ -93,12 +92,25 @@ def _read(path: Path, options: LintOptions) -> bytes:
         raise InputError(f"{path} is not readable; check its permissions") from None
 
 
+def _parse(data: bytes, name: str) -> ParsedMessage:
+    try:
+        return parse_message(data)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
 def _check_size(size: int, name: str, options: LintOptions) -> None:
     if size > options.max_size:
         raise InputError(
-            f"{name} is {size / 1e6:.1f} MB, over the {options.max_size / 1e6:.1f} MB "
-            "limit; raise --max-size (in MB) to lint it anyway"
+            f"{name} is {_megabytes(size)} MB, over the "
+            f"{_megabytes(options.max_size)} MB limit; raise --max-size (in MB) "
+            "to lint it anyway"
         )
+
+
+def _megabytes(size: int) -> str:
+    """Format ``size`` in the MB of --max-size (1,048,576 bytes)."""
+    return f"{size / _MEGABYTE:.3g}" if size < _MEGABYTE else f"{size / _MEGABYTE:.1f}"
 
 
 def _looks_like_html(path: Path, data: bytes) -> bool:
@@ -131,20 +143,72 @@ def wrap_html(
     The body is UTF-8 and quoted-printable; with ``text``, the message is
     multipart/alternative. Content fields in ``headers`` are replaced.
     """
-    body = EmailMessage(policy=_WRAP_POLICY)
-    html_text = decode_html(html)
+    html_entity = _qp_entity("html", decode_html(html))
     if text is None:
-        body.set_content(html_text, subtype="html", cte="quoted-printable")
+        entity = b"MIME-Version: 1.0\n" + html_entity
     else:
-        body.set_content(decode_html(text), cte="quoted-printable")
-        body.add_alternative(html_text, subtype="html", cte="quoted-printable")
-    entity = body.as_bytes()
+        text_entity = _qp_entity("plain", decode_html(text))
+        # Quoted-printable output never has "=_", so the boundary cannot
+        # occur inside either part.
+        boundary = b"=_alternative"
+        entity = (
+            b"MIME-Version: 1.0\nContent-Type: multipart/alternative; "
+            b'boundary="'
+            + boundary
+            + b'"\n\n--'
+            + boundary
+            + b"\n"
+            + text_entity
+            + b"\n--"
+            + boundary
+            + b"\n"
+            + html_entity
+            + b"\n--"
+            + boundary
+            + b"--\n"
+        )
     if headers is None:
         return entity
     fields = [
         line for line in _header_fields(headers) if not _CONTENT_FIELDS.match(line)
     ]
     return b"\n".join(fields) + b"\n" + entity
+
+
+def _qp_entity(subtype: str, text: str) -> bytes:
+    """Return a UTF-8 quoted-printable text entity, headers and body.
+
+    ``binascii.b2a_qp`` keeps the line breaks and wraps longer lines at 76
+    characters (RFC 2045, section 6.7), in C and in one pass: the email
+    package's encoder took 90 times the input's size in memory on a file of
+    newlines.
+    """
+    body = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    if _LONG_QP_LINE.search(body):
+        body = b"\n".join(_rewrap(line) for line in body.split(b"\n"))
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\n'
+        "Content-Transfer-Encoding: quoted-printable\n\n"
+    ).encode("ascii") + body
+
+
+def _rewrap(line: bytes) -> bytes:
+    """Wrap a quoted-printable line at 76 characters with soft line breaks.
+
+    CPython 3.11's ``b2a_qp`` can leave a line of 77 or 78 characters when
+    it encodes trailing whitespace as ``=20``.
+    """
+    pieces = []
+    while len(line) > 76:
+        cut = 75
+        if line[cut - 1 : cut] == b"=":
+            cut -= 1
+        elif line[cut - 2 : cut - 1] == b"=":
+            cut -= 2
+        pieces.append(line[:cut] + b"=")
+        line = line[cut:]
+    pieces.append(line)
+    return b"\n".join(pieces)
 
 
 def _header_fields(headers: bytes) -> list[bytes]:

@@ -113,6 +113,7 @@ class HtmlDoc:
     css_chunks: list[tuple[int, str, bool]] = field(default_factory=list)
     """(line, CSS text, whether it came from a ``<style>`` block)."""
     tag_count: int = 0
+    """Start and end tags, the same tags :attr:`word_split_tags` counts from."""
     word_split_tags: int = 0
 
     @property
@@ -177,6 +178,7 @@ class _Scanner:
     def end_tag(self, name: str, line: int, begin: int, end: int) -> None:
         """Take an end tag from the tokenizer."""
         self.line = line
+        self.doc.tag_count += 1
         self.split.tag(begin, end)
         self.end(name)
 
@@ -232,7 +234,7 @@ class _Scanner:
             doc.title_line = line
         if self.has_javascript:
             for name in ("href", "src", "action", "background"):
-                if values.get(name, "").strip().lower().startswith("javascript:"):
+                if _is_script_url(values.get(name, "")):
                     doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
 
     def _void(self, tag: str, values: dict[str, str], line: int) -> None:
@@ -414,6 +416,23 @@ def _selector_keys(tag: str, values: dict[str, str]) -> list[str]:
     return keys
 
 
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:")
+
+
+def _is_script_url(value: str) -> bool:
+    """Return whether a URL runs script once a browser has cleaned it.
+
+    Browsers drop tabs and line breaks anywhere in a URL and control
+    characters and spaces around it (WHATWG URL Standard, basic URL parser),
+    so ``java&#9;script:`` is still ``javascript:``.
+    """
+    if not value:
+        return False
+    cleaned = _URL_IGNORED.sub("", value).strip("\x00- ").lower()
+    return cleaned.startswith(_SCRIPT_SCHEMES)
+
+
 def _has_background_image(values: dict[str, str], declarations: dict[str, str]) -> bool:
     if values.get("background"):
         return True
@@ -454,7 +473,9 @@ def _tiny(inherited: bool, declarations: dict[str, str]) -> bool:
 def scan_html(source: str) -> HtmlDoc:
     """Scan ``source`` (decoded HTML); never raises for malformed markup."""
     scanner = _Scanner(source)
-    scanner.has_javascript = "javascript:" in source.lower()
+    # Script URLs need the letters "script", written out or as character
+    # references; most mail has neither, and the attribute checks are skipped.
+    scanner.has_javascript = "script" in source.lower() or "&#" in source
     feed(source, scanner)
     doc = scanner.doc
     doc.open_at_end = [frame.tag for frame in scanner.stack[1:]]

@@ -13,17 +13,22 @@ base64-decoded, so memory stays a small multiple of the message size.
 
 from __future__ import annotations
 
+import codecs
 import email.errors
 import email.parser
 import email.policy
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from typing import TypeVar
 
+from ..errors import InputError
+
 __all__ = [
     "HEADER_ERRORS",
+    "MAX_LINES",
     "HeaderField",
     "ParsedMessage",
     "Part",
@@ -43,6 +48,13 @@ HEADER_ERRORS: tuple[type[Exception], ...] = (
 
 MAX_TEXT_PART = 16 * 1024 * 1024
 """Text parts larger than this (encoded) are not decoded."""
+
+MAX_LINES = 2_000_000
+"""Maximum number of lines in a message. The standard parser keeps each line
+as a separate string of about 60 bytes, so a file of millions of two-byte
+lines took 30 to 45 times its size in memory. At this limit the lines add
+about 120 MB (an estimate from that per-line cost). A 30 MB message of
+76-character encoded lines has about 400,000 lines."""
 
 _FIELD = re.compile(rb"^([!-9;-~]+)[ \t]*:")
 _T = TypeVar("_T")
@@ -141,14 +153,32 @@ class ParsedMessage:
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse ``raw`` message bytes; never raises for malformed content."""
+    """Parse ``raw`` message bytes; malformed content gives defects, not errors.
+
+    Raises ``InputError`` for a message of more than :data:`MAX_LINES` lines
+    or with MIME parts nested deeper than the standard parser can recurse.
+    """
+    line_count = raw.count(b"\n") + 1
+    if line_count > MAX_LINES:
+        raise InputError(
+            f"the message has {line_count:,} lines, over the {MAX_LINES:,} the linter "
+            "reads; mail encodes its body in lines of up to 76 characters, so "
+            "check that the file is a message"
+        )
     block = _header_block(raw)
     headers, lines, malformed = _split_headers(block)
-    root = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    try:
+        root = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    except RecursionError:
+        raise InputError(
+            "the message nests its MIME parts too deeply for the parser "
+            f"(Python's recursion limit is {sys.getrecursionlimit()}); "
+            "check how the message was generated"
+        ) from None
     parts: list[Part] = []
     containers: list[str] = []
     defects: list[tuple[str, str]] = []
-    _walk(root, "", parts, containers, defects)
+    _walk(root, parts, containers, defects)
     return ParsedMessage(
         raw=raw,
         headers=headers,
@@ -204,25 +234,31 @@ def _field(name: str, line: int, chunks: list[bytes]) -> HeaderField:
 
 
 def _walk(
-    node: Message,
-    path: str,
+    root: Message,
     parts: list[Part],
     containers: list[str],
     defects: list[tuple[str, str]],
 ) -> None:
-    where = path or "1"
-    for defect in node.defects:
-        defects.append((where, type(defect).__name__))
-    children = node.get_payload() if node.is_multipart() else None
-    if isinstance(children, list):
+    """Collect the leaves in document order, with a stack instead of recursion
+    so that deep nesting cannot exhaust Python's recursion limit."""
+    stack: list[tuple[Message, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        where = path or "1"
+        for defect in node.defects:
+            defects.append((where, type(defect).__name__))
+        children = node.get_payload() if node.is_multipart() else None
+        if not isinstance(children, list):
+            parts.append(_leaf(node, where))
+            continue
         content_type, _ = safe(node.get_content_type, "multipart/mixed")
         containers.append(content_type)
-        for index, child in enumerate(children, start=1):
-            if isinstance(child, Message):
-                child_path = f"{path}.{index}" if path else str(index)
-                _walk(child, child_path, parts, containers, defects)
-        return
-    parts.append(_leaf(node, where))
+        nested = [
+            (child, f"{path}.{index}" if path else str(index))
+            for index, child in enumerate(children, start=1)
+            if isinstance(child, Message)
+        ]
+        stack.extend(reversed(nested))
 
 
 def _leaf(node: Message, path: str) -> Part:
@@ -253,11 +289,32 @@ def _decode_text(node: Message, part: Part) -> None:
         return
     part.decoded_size = len(data)
     charset = part.charset or "us-ascii"
-    try:
-        part.text = data.decode(charset)
-    except LookupError:
+    if not _is_mail_charset(charset):
         part.charset_problem = "unknown"
         part.text = data.decode("utf-8", "replace")
-    except UnicodeDecodeError:
+        return
+    try:
+        part.text = data.decode(charset)
+    except (UnicodeError, ValueError):
         part.charset_problem = "mismatch"
-        part.text = data.decode(charset, "replace")
+        try:
+            part.text = data.decode(charset, "replace")
+        except (UnicodeError, ValueError):
+            part.text = data.decode("utf-8", "replace")
+
+
+# Python codecs that decode bytes to text but are no MIME charset: punycode
+# and idna treat the body as domain labels (punycode decoding takes quadratic
+# time), the escape codecs read Python string literals.
+_NOT_CHARSETS = frozenset(
+    ("punycode", "idna", "unicode-escape", "raw-unicode-escape", "undefined")
+)
+
+
+def _is_mail_charset(charset: str) -> bool:
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):
+        return False
+    text_codec = getattr(info, "_is_text_encoding", True)
+    return bool(text_codec) and info.name not in _NOT_CHARSETS

@@ -63,6 +63,8 @@ class LintItem:
     """Key of :attr:`LintReport.sources`: ``headers`` or a MIME part path."""
     line: int | None = None
     """1-based line in that source."""
+    element: str | None = None
+    """The element or attribute at fault, such as ``<img>`` or ``<a href>``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from ..report.html import html_environment
+from ..report.text import escape_terminal
 from .model import LintItem, LintReport
 
 __all__ = ["render", "render_html", "render_json", "render_jsonl", "render_text"]
@@ -54,8 +55,8 @@ def render_text(reports: Sequence[LintReport]) -> str:
     for report in reports:
         counts = _counts(report)
         lines.append(
-            f"{report.name}: {counts['error']} error(s), {counts['warning']} "
-            f"warning(s), {counts['info']} note(s)"
+            f"{escape_terminal(report.name)}: {counts['error']} error(s), "
+            f"{counts['warning']} warning(s), {counts['info']} note(s)"
         )
         for item in report.items:
             lines.extend(_text_item(item))
@@ -73,8 +74,9 @@ def render_text(reports: Sequence[LintReport]) -> str:
 def _text_item(item: LintItem) -> list[str]:
     finding = item.finding
     label = _LABELS[str(finding.severity)]
-    lines = [f"  {label:<8}{finding.code}  {finding.location or ''}".rstrip()]
-    lines.append(f"          {finding.message}")
+    location = escape_terminal(finding.location or "")
+    lines = [f"  {label:<8}{finding.code}  {location}".rstrip()]
+    lines.append(f"          {escape_terminal(finding.message)}")
     if finding.evidence:
         lines.append(f"          found: {_one_line(finding.evidence)}")
     if finding.fix:
@@ -83,7 +85,7 @@ def _text_item(item: LintItem) -> list[str]:
 
 
 def _one_line(text: str) -> str:
-    flat = " ".join(text.split())
+    flat = escape_terminal(" ".join(text.split()))
     return flat if len(flat) <= _SNIPPET_WIDTH else flat[: _SNIPPET_WIDTH - 3] + "..."
 
 
@@ -98,23 +100,90 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(reports: Sequence[LintReport]) -> str:
-    """Return a self-contained HTML page with a source snippet per finding."""
+    """Return a self-contained HTML page with a source snippet per finding.
+
+    Control and direction characters from the mail (such as U+202E, which
+    reverses text) are shown as escapes, so the page shows the source as it
+    is stored.
+    """
     entries = []
     for report in reports:
         items = [
-            {"finding": item.finding, "snippet": _snippet(report, item)}
+            {
+                "finding": item.finding,
+                "message": _visible(item.finding.message),
+                "location": _visible(item.finding.location or ""),
+                "evidence": _visible(item.finding.evidence or ""),
+                "snippet": _snippet(report, item),
+            }
             for item in report.items
         ]
-        entries.append({"report": report, "rows": items, "counts": _counts(report)})
+        entries.append(
+            {
+                "report": report,
+                "name": _visible(report.name),
+                "rows": items,
+                "counts": _counts(report),
+            }
+        )
     template = _environment().get_template("lint.html.j2")
     return template.render(entries=entries)
 
 
+def _visible(text: str) -> str:
+    return escape_terminal(text, keep_lines=True)
+
+
 def _snippet(report: LintReport, item: LintItem) -> list[tuple[int, str, bool]]:
-    lines = report.snippet(item)
+    """Return the numbered lines around ``item``, dedented and cut to
+    :data:`_SNIPPET_WIDTH` columns around the element at fault."""
+    lines = [(number, text.expandtabs(4)) for number, text in report.snippet(item)]
+    if not lines:
+        return []
+    indent = min(
+        (len(text) - len(text.lstrip()) for _, text in lines if text.strip()),
+        default=0,
+    )
+    lines = [(number, text[indent:]) for number, text in lines]
+    hit = next((text for number, text in lines if number == item.line), "")
+    start = _window_start(hit, item)
     result = []
     for number, text in lines:
-        if len(text) > _SNIPPET_WIDTH:
-            text = text[:_SNIPPET_WIDTH] + "..."
-        result.append((number, text, number == item.line))
+        piece = text[start : start + _SNIPPET_WIDTH]
+        if start > 0 and text[:start].strip():
+            piece = "..." + piece
+        if len(text) > start + _SNIPPET_WIDTH:
+            piece += "..."
+        result.append((number, _visible(piece), number == item.line))
     return result
+
+
+def _window_start(line: str, item: LintItem) -> int:
+    """Return the column where the snippet starts, so that the element at
+    fault shows in a long line (HTML is often one long line).
+
+    The evidence (a URL, say) finds the place; the snippet then starts at
+    the tag that holds it, when that tag is close enough to show both.
+    """
+    if len(line) <= _SNIPPET_WIDTH:
+        return 0
+    lowered = line.lower()
+    evidence = (item.finding.evidence or "").strip().lower()
+    tag = _tag_of(item.element)
+    found = lowered.find(evidence[:60]) if evidence else -1
+    if found < 0 and tag:
+        found = lowered.find(tag)
+    if found < 0:
+        return 0
+    opening = lowered.rfind(tag, 0, found + 1) if tag else -1
+    if 0 <= opening and found - opening < _SNIPPET_WIDTH // 2:
+        return opening
+    return max(0, found - _SNIPPET_WIDTH // 4)
+
+
+def _tag_of(element: str | None) -> str:
+    """Return ``<img`` for the element ``<img>`` or ``<a href>``."""
+    if not element or not element.startswith("<"):
+        return ""
+    words = element.strip("<>").split()
+    return "<" + words[0].lower() if words else ""

@@ -89,3 +89,60 @@ def test_attachment_is_not_decoded():
 def test_unknown_charset_in_html_part():
     data = build_message().replace(b'charset="utf-8"', b'charset="x-nothing"')
     assert isinstance(lint_bytes(data).findings, list)
+
+
+def nested_multipart(depth: int) -> bytes:
+    head = "".join(f"{name}: {value}\n" for name, value in HEADERS.items())
+    opening = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (level, level)
+        for level in range(depth)
+    )
+    closing = b"".join(b"\n--b%d--\n" % level for level in reversed(range(depth)))
+    leaf = b"Content-Type: text/plain\n\nInside every container.\n"
+    return head.encode() + opening + leaf + closing
+
+
+def test_fifty_nested_multiparts_reach_the_leaf():
+    report = lint_bytes(nested_multipart(50))
+    assert report.details["parts"][0]["path"] == ".".join(["1"] * 50)
+
+
+def test_too_deep_nesting_is_input_error():
+    with pytest.raises(InputError, match="deep.eml: the message nests"):
+        lint_bytes(nested_multipart(3000), name="deep.eml")
+
+
+def test_millions_of_lines_are_input_error():
+    data = b"Subject: x\n\n" + b"=\n" * 2_100_000
+    with pytest.raises(InputError, match="lines.eml: the message has 2,100,003"):
+        lint_bytes(data, name="lines.eml")
+
+
+def test_html_of_newlines_wraps_in_bounded_memory():
+    # The email package's quoted-printable encoder took 90 times this size.
+    html = b"<html><body>" + b"\n" * 1_000_000 + b"</body></html>"
+    tracemalloc.start()
+    lint_html(html)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 40 * len(html)
+
+
+@pytest.mark.parametrize("charset", ["punycode", "idna", "unicode_escape", "hex"])
+def test_codec_that_is_no_charset_is_unknown(charset):
+    body = b"abc-" + b"9" * 2000 + b"\n"
+    data = build_message(text=None).split(b"\n\n", 1)[0]
+    data = data.replace(
+        b'text/html; charset="utf-8"', f"text/plain; charset={charset}".encode()
+    )
+    data = data.replace(b"quoted-printable", b"7bit") + b"\n\n" + body
+    codes = {f.code for f in lint_bytes(data).findings}
+    assert "lint.mime.charset_unknown" in codes
+
+
+def test_invalid_utf7_is_mismatch():
+    data = build_message(text=None).split(b"\n\n", 1)[0]
+    data = data.replace(b'text/html; charset="utf-8"', b"text/plain; charset=utf-7")
+    data = data.replace(b"quoted-printable", b"7bit") + b"\n\nbroken +AAA-+\n"
+    codes = {f.code for f in lint_bytes(data).findings}
+    assert "lint.mime.charset_mismatch" in codes

@@ -172,3 +172,62 @@ def test_html_input_lines_are_file_lines(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     script = [f for f in data["findings"] if f["code"] == "lint.html.script"]
     assert script[0]["location"] == "part 1 text/html, line 5, <script>"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "-1"])
+def test_max_size_out_of_range_exits_two(clean_eml, capsys, value):
+    assert main(["lint", str(clean_eml), "--max-size", value]) == 2
+
+
+def test_max_size_error_uses_option_unit(clean_eml, capsys):
+    main(["lint", str(clean_eml), "--max-size", "0.001"])
+    assert "over the 0.001 MB limit" in capsys.readouterr().err
+
+
+def test_spamd_port_out_of_range_exits_two(clean_eml, capsys):
+    args = ["lint", str(clean_eml), "--spamassassin", "--spamd-port", "99999"]
+    assert main(args) == 2
+
+
+def test_missing_spamassassin_exits_three(clean_eml, capsys, monkeypatch):
+    monkeypatch.setattr("deliverability.lint.spamassassin.shutil.which", lambda _: None)
+    assert main(["lint", str(clean_eml), "--spamassassin"]) == 3
+
+
+def test_text_report_escapes_terminal_controls(tmp_path, capsys):
+    path = tmp_path / "esc.eml"
+    anchor = '<a href="http://192.0.2.1/\x1b[2Jx">here</a>'
+    path.write_bytes(build_message(html=html_document(anchor)))
+    main(["lint", str(path)])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\\x1b[2Jx" in out
+
+
+def test_html_report_shows_direction_override_escaped(tmp_path, capsys):
+    path = tmp_path / "rtl.eml"
+    anchor = '<a href="https://evil.example.net/">\u202emoc.elpmaxe.www</a>'
+    path.write_bytes(build_message(html=html_document(anchor)))
+    out = tmp_path / "report.html"
+    main(["lint", str(path), "--format", "html", "--output", str(out)])
+    page = out.read_text()
+    assert "\u202e" not in page
+    assert "\\u202emoc.elpmaxe.www" in page
+
+
+def test_snippet_of_long_line_shows_element(tmp_path, capsys):
+    path = tmp_path / "minified.html"
+    filler = "<td>" + "x" * 400 + "</td>"
+    path.write_text(f'<html><body>{filler}<img src="https://example.com/a.png">')
+    out = tmp_path / "report.html"
+    main(["lint", str(path), "--format", "html", "--output", str(out)])
+    assert "&lt;img src=&#34;https://example.com/a.png" in out.read_text()
+
+
+def test_snippet_drops_shared_indentation(tmp_path, capsys):
+    path = tmp_path / "indented.html"
+    indent = " " * 200
+    path.write_text(f'<html><body>\n{indent}<p>x</p>\n{indent}<img src="/a.png">\n')
+    out = tmp_path / "report.html"
+    main(["lint", str(path), "--format", "html", "--output", str(out)])
+    assert "</span>&lt;img src=&#34;/a.png&#34;&gt;" in out.read_text()

@@ -72,3 +72,27 @@ def test_client_selection_limits_findings(lint):
         build_message(html=html_document(body)), clients=("apple-mail.macos",)
     )
     assert "lint.client.unsupported" not in codes(report)
+
+
+def test_style_block_feature_points_at_its_line(lint):
+    head = (
+        "<style>\np { color: #333; }\n/* a\ncomment */\ntd { float: left; }\n</style>\n"
+    )
+    html = html_document(head=head)
+    report = lint(build_message(html=html))
+    floats = [
+        f
+        for f in findings_for(report, "lint.client.unsupported")
+        if "float" in f.message
+    ]
+    style_line = html.splitlines().index("<style>") + 1
+    assert floats[0].location == f"part 2 text/html, line {style_line + 4}, float"
+
+
+def test_pseudo_class_points_at_its_line(lint):
+    head = "<style>\np { color: #333; }\n\na:visited { color: #333; }\n</style>\n"
+    html = html_document(head=head)
+    report = lint(build_message(html=html))
+    visited = [f for f in report.findings if f.location.endswith(":visited")]
+    style_line = html.splitlines().index("<style>") + 1
+    assert visited[0].location == f"part 2 text/html, line {style_line + 3}, :visited"

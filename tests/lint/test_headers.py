@@ -197,3 +197,19 @@ def test_mime_version_missing(lint):
 def test_malformed_header_line(lint):
     data = b"this line is no header\n" + build_message()
     assert "lint.header.malformed" in codes(lint(data))
+
+
+def severity_of(report, code):
+    return [str(f.severity) for f in report.findings if f.code == code]
+
+
+def test_brand_domain_in_name_is_warning(lint):
+    data = build_message(headers={"From": "ASP.NET Weekly <news@example.com>"})
+    report = lint(data)
+    assert severity_of(report, "lint.header.from_name_spoof") == ["warning"]
+
+
+def test_other_address_in_name_is_error(lint):
+    data = build_message(headers={"From": '"service@paypal.com" <news@example.com>'})
+    report = lint(data)
+    assert severity_of(report, "lint.header.from_name_spoof") == ["error"]

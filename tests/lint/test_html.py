@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from deliverability.lint.htmlscan import scan_html
+
 from .messages import BODY, build_message, codes, html_document
 
 
@@ -211,3 +215,30 @@ def test_spam_phrase_is_info(lint):
     report = lint_body(lint, BODY + "<p>Act now, it is risk-free!</p>")
     found = [f for f in report.findings if f.code == "lint.html.spam_phrase"]
     assert found[0].severity == "info"
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "java&#9;script:alert(1)",
+        "java\tscript:alert(1)",
+        "&#x6A;avascript:alert(1)",
+        " JavaScript:alert(1)",
+        "vbscript:msgbox(1)",
+    ],
+)
+def test_script_url_written_around_filters(lint, href):
+    report = lint(build_message(html=html_document(BODY + f'<a href="{href}">x</a>')))
+    assert "lint.html.javascript_url" in codes(report)
+
+
+def test_script_url_message_names_scheme(lint):
+    body = BODY + '<a href="javascript:void(0)">x</a>'
+    report = lint(build_message(html=html_document(body)))
+    found = [f for f in report.findings if f.code == "lint.html.javascript_url"]
+    assert "javascript:" in found[0].message
+
+
+def test_split_tags_never_exceed_all_tags():
+    doc = scan_html('<a href="/1">x</a><a href="/2">y</a><a href="/3">z</a>')
+    assert doc.word_split_tags <= doc.tag_count

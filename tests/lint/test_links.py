@@ -105,3 +105,29 @@ def test_invalid_url(lint):
 def test_merge_tag_href_ignored(lint):
     report = lint_link(lint, '<a href="*|ARCHIVE|*">www.example.org</a>')
     assert "lint.link.mismatch" not in codes(report)
+
+
+def test_right_to_left_override_in_text(lint):
+    report = lint_link(
+        lint, '<a href="https://evil.example.net/">\u202emoc.elpmaxe.www</a>'
+    )
+    assert "lint.link.mismatch" in codes(report)
+
+
+def test_zero_width_space_in_shown_domain(lint):
+    report = lint_link(
+        lint, '<a href="https://evil.example.net/">www.exa\u200bmple.com</a>'
+    )
+    assert "lint.link.mismatch" in codes(report)
+
+
+def test_trailing_format_character_in_url_text(lint):
+    report = lint_link(
+        lint, '<a href="https://evil.example.net/">https://www.example.com\u200e</a>'
+    )
+    assert "lint.link.mismatch" in codes(report)
+
+
+def test_data_uri_with_tab_in_scheme(lint):
+    report = lint_link(lint, '<a href="da&#9;ta:text/html,hello">open</a>')
+    assert "lint.link.data_uri" in codes(report)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .messages import BODY, FOOTER, build_message, codes, html_document
 
 
@@ -131,3 +133,21 @@ def test_transactional_skips_address(lint):
         build_message(html=html, text="Your receipt."), profile="transactional"
     )
     assert "lint.list.postal_address_missing" not in codes(report)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Se désabonner",
+        "Manage your subscription",
+        "Stop receiving these emails",
+        "Disiscriviti",
+        "Darse de baja",
+        "Email settings",
+    ],
+)
+def test_unsubscribe_wordings_count(lint, words):
+    link = f'<a href="https://example.com/settings?u=4f2a">{words}</a>'
+    html = html_without_footer(f"<p>1200 Market Street {link}</p>")
+    report = lint(build_message(html=html, text="Hello garden friends."))
+    assert "lint.list.body_unsubscribe_missing" not in codes(report)

@@ -187,7 +187,8 @@ def detect_features(doc: HtmlDoc) -> dict[str, int]:
 def _css_features(
     chunks: list[tuple[int, str]], block: bool, note: Callable[[str, int], None]
 ) -> None:
-    """Detect CSS features in all chunks at once; lines come from chunk offsets."""
+    """Detect CSS features in all chunks at once; a feature's line is the line
+    of its first use, counted from the line where its chunk starts."""
     starts: list[int] = []
     lines: list[int] = []
     pieces: list[str] = []
@@ -201,13 +202,16 @@ def _css_features(
     joined = "\n".join(pieces)
 
     def line_at(position: int) -> int:
-        return lines[bisect.bisect_right(starts, position) - 1]
+        index = bisect.bisect_right(starts, position) - 1
+        return lines[index] + joined.count("\n", starts[index], position)
 
     seen: set[str] = set()
-    for line, piece in zip(lines, pieces, strict=True):
-        for name in set(_PROPERTY.findall(piece)) - seen:
-            seen.add(name)
-            note(_property_slug(name), line)
+    for start, piece in zip(starts, pieces, strict=True):
+        for match in _PROPERTY.finditer(piece):
+            name = match.group(1)
+            if name not in seen:
+                seen.add(name)
+                note(_property_slug(name), line_at(start + match.start(1)))
     for literal, pattern, slug in _VALUE_SLUGS + (_BLOCK_SLUGS if block else ()):
         if literal not in joined:
             continue
@@ -218,9 +222,26 @@ def _css_features(
         if found:
             note(slug, line_at(found.start()))
     if block:
-        selectors = _DECLARATION_BLOCK.sub("{}", joined)
-        for name in set(_PSEUDO_CLASS.findall(selectors)):
-            note(f"css-pseudo-class-{name}", lines[0])
+        _pseudo_classes(joined, line_at, note)
+
+
+def _pseudo_classes(
+    css: str, line_at: Callable[[int], int], note: Callable[[str, int], None]
+) -> None:
+    """Note pseudo-classes in selectors; declaration blocks are blanked first,
+    keeping their line breaks, so offsets still map to lines."""
+    selectors = _DECLARATION_BLOCK.sub(_blank_block, css)
+    seen: set[str] = set()
+    for match in _PSEUDO_CLASS.finditer(selectors):
+        name = match.group(1)
+        if name not in seen:
+            seen.add(name)
+            note(f"css-pseudo-class-{name}", line_at(match.start(1)))
+
+
+def _blank_block(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return "{" + re.sub(r"[^\n]", " ", text[1:-1]) + "}"
 
 
 def _image_feature(src: str, line: int, note: Callable[[str, int], None]) -> None:

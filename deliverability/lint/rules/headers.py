@@ -355,16 +355,27 @@ def _from_name_spoof(
 ) -> Iterator[LintItem]:
     own = org_domain(address.domain)
     name = address.display_name
-    named = addresses_in(name) + re.findall(
+    for domain in addresses_in(name):
+        if org_domain(domain) != own:
+            yield ctx.at_header(
+                FROM_NAME_SPOOF,
+                f"The display name shows an address at {domain}, but the mail "
+                f"comes from {address.domain}.",
+                field,
+            )
+            return
+    # A bare domain is often a brand name ("ASP.NET Weekly", "Booking.com"),
+    # so it gives a warning; an address is what spoofing uses, an error.
+    for domain in re.findall(
         r"\b((?:[a-z0-9-]+\.)+(?:com|net|org|gov|edu|io|co|de|uk|fr))\b", name.lower()
-    )
-    for domain in named:
+    ):
         if org_domain(domain) != own:
             yield ctx.at_header(
                 FROM_NAME_SPOOF,
                 f"The display name shows {domain}, but the mail comes from "
                 f"{address.domain}.",
                 field,
+                severity=Severity.WARNING,
             )
             return
 

@@ -269,6 +269,10 @@ def check_active_content(ctx: LintContext) -> Iterator[LintItem]:
             message = f"The HTML contains {spot.element}."
             if spot.detail == "form_mailto":
                 message = "The HTML contains a <form> that posts to a mailto: address."
+            elif spot.detail == "javascript_url":
+                message = (
+                    f"The URL in {spot.element} runs script (javascript: or vbscript:)."
+                )
             yield ctx.at_part(
                 declared,
                 message,

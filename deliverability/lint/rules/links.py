@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -13,7 +14,14 @@ from ..context import LintContext, org_domain
 from ..message import Part
 from ..model import LintItem
 
-__all__ = ["RULES", "SHORTENERS", "UrlRef", "is_placeholder", "url_refs"]
+__all__ = [
+    "RULES",
+    "SHORTENERS",
+    "UrlRef",
+    "is_placeholder",
+    "url_refs",
+    "visible_text",
+]
 
 
 MISMATCH = rule(
@@ -100,6 +108,8 @@ _URL_TEXT = re.compile(
     r"^\s*(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:[:/?#]\S*)?\s*$", re.I
 )
 _TEXT_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.I)
+# Embedding, override and isolate controls (Unicode Bidirectional Algorithm).
+_BIDI_OVERRIDE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SHORT_BODY = 512
 _GOOD_PORTS = {80, 443, 8080}
 
@@ -147,12 +157,39 @@ def _host_and_port(url: str) -> tuple[str, int | None] | None:
         return None
 
 
+def visible_text(text: str) -> str:
+    """Return ``text`` without control and format characters (Unicode Cc, Cf).
+
+    Zero-width spaces, direction marks and escape sequences show nothing,
+    so ``www.exa\u200bmple.com`` reads as ``www.example.com``.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(
+        c for c in text if c in "\t\n" or unicodedata.category(c) not in ("Cc", "Cf")
+    )
+
+
 def check_mismatch(ctx: LintContext) -> Iterator[LintItem]:
-    """Flag link text that shows a domain other than the one linked to."""
+    """Flag link text that shows a domain other than the one linked to, and
+    link text whose reading direction is overridden."""
     for ref in url_refs(ctx):
         if ref.text is None or is_placeholder(ref.url) or is_placeholder(ref.text):
             continue
-        shown = _URL_TEXT.match(ref.text)
+        override = _BIDI_OVERRIDE.search(ref.text)
+        if override is not None:
+            yield ctx.at_part(
+                MISMATCH,
+                f"The link text contains U+{ord(override.group(0)):04X}, which "
+                "reverses how the text reads, so it cannot be trusted to show "
+                "where the link goes.",
+                ref.part,
+                line=ref.line,
+                element=ref.element,
+                evidence=ref.url[:200],
+            )
+            continue
+        shown = _URL_TEXT.match(visible_text(ref.text))
         target = _host_and_port(ref.url)
         if shown is None or target is None or not target[0]:
             continue
@@ -174,7 +211,8 @@ def check_hosts(ctx: LintContext) -> Iterator[LintItem]:
         url = ref.url
         if is_placeholder(url):
             continue
-        lowered = url.lower()
+        # Browsers drop tabs and line breaks inside URLs, so "da\tta:" is data:.
+        lowered = re.sub(r"[\t\n\r]", "", url).strip().lower()
         if lowered.startswith("data:"):
             if not lowered.startswith("data:image/"):
                 yield _at(ctx, DATA_URI, "The link is a data: URI.", ref)

@@ -107,10 +107,12 @@ POSTAL_ADDRESS = rule(
 _ONE_CLICK = "list-unsubscribe=one-click"
 _URI = re.compile(r"<([^>]*)>")
 _UNSUBSCRIBE = re.compile(
-    r"unsub|opt[-_ ]?out|abmelden|abbestellen|d[ée]sinscri|desabonn|afmelden"
-    r"|darse de baja|cancel+a[r]? (?:la )?(?:suscripci|iscrizione)"
-    r"|manage (?:your )?(?:e-?mail |subscription )?preferences"
-    r"|update (?:your )?(?:e-?mail )?preferences|email preferences",
+    r"unsub|opt[-_ ]?out|abmelden|abbestellen|d[ée]sinscri|d[ée]sabonn|afmelden"
+    r"|dar(?:se)? de baja|cancel+a[r]? (?:la )?(?:suscripci|iscrizione)"
+    r"|disiscriv|annulla (?:l'|la )?iscrizione"
+    r"|(?:manage|update|change) (?:your )?(?:e-?mail |subscription )?"
+    r"(?:preferences|settings|subscriptions?)"
+    r"|e-?mail (?:preferences|settings)|stop receiving|remove me\b",
     re.I,
 )
 _ADDRESS_TAGS = re.compile(
