@@ -187,6 +187,9 @@ def _add_signup(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--ip", help="IP address the request came from")
     parser.add_argument("--user-agent", help="user agent of the request")
     parser.add_argument("--form", help="URL or name of the sign-up form")
+
+    # Deliverability of the address's domain: zone files, a nameserver or
+    # the system's resolvers; without any of them only the syntax is checked.
     parser.add_argument(
         "--zone",
         action="append",
@@ -206,6 +209,7 @@ def _add_signup(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="check the address's domain with the system's resolvers",
     )
+
     _add_flow_options(parser)
     parser.set_defaults(handler=_signup)
 
@@ -521,7 +525,10 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 class _NoMailer:
+    """A mailer for commands that must not send mail."""
+
     def send(self, message: Any) -> None:
+        """Raise: this command sends no mail."""
         raise RuntimeError("purge sends no mail")
 
 

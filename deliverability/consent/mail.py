@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from typing import Protocol
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -60,13 +61,11 @@ class OutboxMailer:
     """A mailer that writes each message as a ``.eml`` file into a folder."""
 
     def __init__(self, folder: str) -> None:
-        from pathlib import Path
-
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
 
     def send(self, message: EmailMessage) -> None:
-        """Write ``message`` to ``<folder>/<message id>.eml``."""
+        """Write ``message`` to ``<folder>/<message id>.eml``, creating the folder."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
         (self.folder / f"{name}.eml").write_bytes(bytes(message))
 

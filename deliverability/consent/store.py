@@ -601,6 +601,19 @@ class ConsentStore:
         with self.transaction() as conn:
             self._suppress(conn, check, reason, scope, source)
 
+    def suppress_in(
+        self,
+        conn: Connection,
+        address: str,
+        reason: SuppressionReason,
+        *,
+        purpose: str | None = None,
+        source: str = "api",
+    ) -> None:
+        """Suppress ``address`` like :meth:`suppress`, inside ``conn``'s transaction."""
+        scope = "*" if purpose is None else check_purpose(purpose)
+        self._suppress(conn, _valid(address), reason, scope, source)
+
     def _suppress(
         self,
         conn: Connection,

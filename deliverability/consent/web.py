@@ -55,17 +55,36 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
     :param trust_forwarded_for: take the client IP from ``X-Forwarded-For``;
         set it only behind a proxy that overwrites that header.
     """
+    endpoints = _Endpoints(flow, trust_forwarded_for)
+    routes = [
+        Route("/confirm/{token}", endpoints.confirm_page, methods=["GET"]),
+        Route("/confirm/{token}", endpoints.confirm, methods=["POST"]),
+        Route("/unsubscribe/{token}", endpoints.unsubscribe_page, methods=["GET"]),
+        Route("/unsubscribe/{token}", endpoints.unsubscribe, methods=["POST"]),
+        Route("/signup", endpoints.signup, methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
 
-    def context(request: Request) -> RequestContext:
+
+class _Endpoints:
+    """The request handlers, sharing the flow and the proxy setting."""
+
+    def __init__(self, flow: DoubleOptIn, trust_forwarded_for: bool) -> None:
+        self.flow = flow
+        self.trust_forwarded_for = trust_forwarded_for
+
+    def context(self, request: Request) -> RequestContext:
+        """Return the IP, user agent and referring form of ``request``."""
         ip = request.client.host if request.client else None
         forwarded = request.headers.get("x-forwarded-for")
-        if trust_forwarded_for and forwarded:
+        if self.trust_forwarded_for and forwarded:
             ip = forwarded.split(",")[0].strip()
         return RequestContext(
             ip, request.headers.get("user-agent"), request.headers.get("referer")
         )
 
-    async def confirm_page(request: Request) -> Response:
+    async def confirm_page(self, request: Request) -> Response:
+        """Show the confirm button; change nothing."""
         return _page(
             "Confirm your subscription",
             "Press the button to confirm that you want this mail.",
@@ -73,13 +92,15 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
             action=request.url.path,
         )
 
-    async def confirm(request: Request) -> Response:
+    async def confirm(self, request: Request) -> Response:
+        """Confirm the sign-up the token in the URL belongs to."""
         token = request.path_params["token"]
         try:
-            await run_in_threadpool(flow.confirm, token, context(request))
+            await run_in_threadpool(self.flow.confirm, token, self.context(request))
         except TokenError as exc:
             return _token_problem(exc)
-        except IllegalTransition:
+        except IllegalTransition as exc:
+            log.info("confirmation rejected: %s", exc)
             return _page(
                 "Not confirmed",
                 "This request was cancelled. Please sign up again.",
@@ -87,7 +108,8 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
             )
         return _page("Thank you", "Your subscription is confirmed.")
 
-    async def unsubscribe_page(request: Request) -> Response:
+    async def unsubscribe_page(self, request: Request) -> Response:
+        """Show the unsubscribe button; change nothing."""
         return _page(
             "Unsubscribe",
             "Press the button to stop receiving this mail.",
@@ -95,13 +117,14 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
             action=request.url.path,
         )
 
-    async def unsubscribe(request: Request) -> Response:
+    async def unsubscribe(self, request: Request) -> Response:
+        """Withdraw consent, from the button or an RFC 8058 one-click POST."""
         token = request.path_params["token"]
         body = (await request.body()).decode("utf-8", "replace").strip()
         one_click = body == _ONE_CLICK
         try:
             await run_in_threadpool(
-                flow.unsubscribe, token, context(request), one_click=one_click
+                self.flow.unsubscribe, token, self.context(request), one_click=one_click
             )
         except TokenError as exc:
             return _token_problem(exc, plain=one_click)
@@ -109,9 +132,11 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
             return PlainTextResponse("unsubscribed\n")
         return _page("Unsubscribed", "You will receive no more of this mail.")
 
-    async def signup(request: Request) -> Response:
+    async def signup(self, request: Request) -> Response:
+        """Record a sign-up from the form and send the confirmation mail."""
         form = await _read_form(request)
         if form is None:
+            log.info("sign-up rejected: unreadable form data")
             return _page(
                 "Sign-up failed", "The form data could not be read.", status=400
             )
@@ -119,15 +144,16 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
             log.info("sign-up with the hidden field filled in ignored")
             return _accepted()
         try:
-            check = await flow.check_address(form.get("email", ""))
+            check = await self.flow.check_address(form.get("email", ""))
             await run_in_threadpool(
-                flow.register,
+                self.flow.register,
                 check,
                 form.get("purpose", ""),
                 form.get("consent_version", ""),
-                context(request),
+                self.context(request),
             )
         except ThrottledError as exc:
+            log.info("sign-up throttled per %s for %d s", exc.scope, exc.retry_after)
             return _page(
                 "Too many requests",
                 "Please try again later.",
@@ -135,17 +161,10 @@ def create_app(flow: DoubleOptIn, *, trust_forwarded_for: bool = False) -> Starl
                 headers={"Retry-After": str(exc.retry_after)},
             )
         except (InputError, ValueError) as exc:
+            # The message names the address, so only its type is logged.
+            log.info("sign-up rejected: %s", type(exc).__name__)
             return _page("Sign-up failed", str(exc), status=400)
         return _accepted()
-
-    routes = [
-        Route("/confirm/{token}", confirm_page, methods=["GET"]),
-        Route("/confirm/{token}", confirm, methods=["POST"]),
-        Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
-        Route("/unsubscribe/{token}", unsubscribe, methods=["POST"]),
-        Route("/signup", signup, methods=["POST"]),
-    ]
-    return Starlette(routes=routes)
 
 
 async def _read_form(request: Request) -> dict[str, str] | None:

@@ -1,1 +1,3 @@
 """Alembic migrations of the consent store (run by ``ConsentStore.migrate``)."""
+
+__all__: list[str] = []

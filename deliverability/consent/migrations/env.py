@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 
 from deliverability.consent.tables import metadata
 
+__all__: list[str] = []
+
 connection: Connection | None = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(

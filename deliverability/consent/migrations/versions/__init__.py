@@ -1,1 +1,3 @@
 """Alembic revision scripts of the consent store."""
+
+__all__: list[str] = []

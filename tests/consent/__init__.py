@@ -1,0 +1,1 @@
+"""Tests of the consent store, the double opt-in flow and the gate."""
