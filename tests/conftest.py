@@ -64,11 +64,11 @@ def knot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartKnot]:
     """Start Knot DNS servers on loopback; each is stopped at the end of the session.
 
     ``knot(zones, address="127.0.0.1", port=None, root_zone=True)`` takes a
-    folder of ``*.zone`` files, one file, or a mapping of origin to zone text,
-    and returns a running :class:`~tests.knot.KnotServer`; use its
-    ``nameserver`` pair with ``LiveResolver([server.nameserver])``. Zones
-    without SOA or NS get synthetic ones, and an empty root zone makes names
-    outside the zones NXDOMAIN, as ZoneResolver answers them.
+    folder of ``*.zone`` files, one file, or a mapping of origin to zone text.
+    It returns a running :class:`~tests.knot.KnotServer`, whose ``nameserver``
+    pair goes to ``LiveResolver([server.nameserver])``. Zones without SOA or
+    NS get synthetic ones. An empty root zone makes names outside the zones
+    NXDOMAIN, as ZoneResolver returns them.
     """
     knotd = require_program("knotd")
     servers: list[KnotServer] = []
