@@ -31,10 +31,11 @@ from .results import MethodResult, format_header
 from .signing import Signer, header_list, sign_message
 from .spf import SPFResult, check_host
 from .verdict import Connection, Verdict, verify_message
-from .verification import DKIMResult, verify_dkim
+from .verification import MAX_SIGNATURES, DKIMResult, verify_dkim
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
+    "MAX_SIGNATURES",
     "Connection",
     "DKIMResult",
     "DMARCResult",

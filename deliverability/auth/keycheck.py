@@ -23,6 +23,13 @@ from .verification import DKIMResult, verify_dkim
 __all__ = ["KeyCheck", "check_key"]
 
 _EMPTY_P = re.compile(r"(^|;)\s*p\s*=\s*(;|$)")
+_P_TAG = re.compile(r"(?:^|;)\s*p\s*=([^;]*)")
+
+
+def _public_key(record: str) -> str:
+    """Return the ``p=`` value of a key record without white space."""
+    match = _P_TAG.search(record)
+    return "".join(match.group(1).split()) if match else ""
 
 
 @dataclass(slots=True)
@@ -36,6 +43,8 @@ class KeyCheck:
     algorithm: str
     records: list[str] = field(default_factory=list)
     """The TXT records published at the name."""
+    expected_record: str = ""
+    """The key record that belongs to the private key, to publish at the name."""
     dkim: DKIMResult | None = None
     """The verification of the test signature, when one was made."""
     findings: list[Finding] = field(default_factory=list)
@@ -52,6 +61,7 @@ class KeyCheck:
             "result": self.result,
             "algorithm": self.algorithm,
             "records": self.records,
+            "expected_record": self.expected_record,
             "dkim": self.dkim.to_dict() if self.dkim else None,
             "findings": [finding.to_dict() for finding in self.findings],
             "complete": self.complete,
@@ -72,7 +82,7 @@ async def check_key(
         raise InputError(f"invalid domain for the key check: {exc}") from None
     name = f"{selector}._domainkey.{domain}"
     answer = await resolver.resolve(name, "TXT")
-    check = KeyCheck(name, "match", key.algorithm, answer.texts)
+    check = KeyCheck(name, "match", key.algorithm, answer.texts, key.record)
     if answer.failed:
         check.result = "failed"
         check.findings.append(
@@ -115,6 +125,15 @@ async def _verify_test_signature(
         return
     check.result = "mismatch"
     reason = check.dkim.reason if check.dkim else "no signature was made"
+    # A "fail" (not a permerror for an unusable record) with another p= means
+    # the record belongs to another key.
+    published = _public_key(check.records[0])
+    failed = check.dkim is not None and check.dkim.result == "fail"
+    if failed and published != _public_key(key.record):
+        reason = (
+            "the record publishes another public key, not the public half of "
+            f"{key.source}"
+        )
     check.findings.append(
         rules.KEY_MISMATCH.finding(
             f"A test message signed with {key.source} does not verify against the "

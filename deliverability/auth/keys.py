@@ -26,6 +26,7 @@ __all__ = [
     "check_selector",
     "MAX_RSA_BITS",
     "MIN_RSA_BITS",
+    "PrivateKey",
     "SigningKey",
     "default_selector",
     "generate_key",
@@ -191,20 +192,25 @@ def rotation_plan(domain: str, old_selector: str, new_selector: str) -> list[str
 
 
 def _read_key_file(path: Path) -> bytes:
+    # Read at most one byte past the limit: a device or pipe such as
+    # /dev/zero reports size 0 and never ends.
     try:
-        size = path.stat().st_size
-        if size > _MAX_KEY_FILE:
-            raise InputError(
-                f"key file {path} is {size} bytes, too large for a private key; "
-                "give a PEM private key file"
-            )
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_KEY_FILE + 1)
     except FileNotFoundError:
         raise InputError(f"key file {path} not found") from None
     except IsADirectoryError:
         raise InputError(f"key file {path} is a folder; give a PEM file") from None
     except PermissionError:
         raise InputError(f"cannot read key file {path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"cannot read key file {path}: {exc.strerror}") from None
+    if len(data) > _MAX_KEY_FILE:
+        raise InputError(
+            f"key file {path} is larger than {_MAX_KEY_FILE} bytes, too large for "
+            "a private key; give a PEM private key file"
+        )
+    return data
 
 
 def parse_private_key(data: bytes, source: str) -> SigningKey:
@@ -214,11 +220,9 @@ def parse_private_key(data: bytes, source: str) -> SigningKey:
     text is not an unencrypted PEM private key of a supported type, or an RSA
     key is shorter than 1024 bits.
     """
-    if b"-----BEGIN" not in data or b"PRIVATE KEY-----" not in data:
-        raise InputError(
-            f"key file {source} is not a PEM private key; give the file keygen "
-            "wrote (-----BEGIN PRIVATE KEY-----)"
-        )
+    problem = _pem_problem(data)
+    if problem:
+        raise InputError(f"key file {source} {problem}")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
@@ -233,6 +237,66 @@ def parse_private_key(data: bytes, source: str) -> SigningKey:
     return _signing_key(key, source)
 
 
+_PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+_OTHER_PEM = {
+    b"OPENSSH PRIVATE KEY": (
+        "is an OpenSSH private key; DKIM needs a PEM key, so make one with "
+        "deliverability keygen (SSH keys should not be reused for DKIM)"
+    ),
+    b"CERTIFICATE": (
+        "contains a certificate, which holds only a public key; give the "
+        "private key file"
+    ),
+    b"PUBLIC KEY": "contains a public key; give the private key file",
+    b"RSA PUBLIC KEY": "contains a public key; give the private key file",
+}
+
+
+def _pem_problem(data: bytes) -> str | None:
+    """Say why ``data`` is not one PEM private key, or return ``None``."""
+    labels = _PEM_LABEL.findall(data)
+    private = [label for label in labels if label.endswith(b"PRIVATE KEY")]
+    if len(private) == 1 and private[0] != b"OPENSSH PRIVATE KEY":
+        return None
+    if len(private) > 1:
+        return f"contains {len(private)} private keys; give a file with exactly one"
+    for label in labels:
+        if label in _OTHER_PEM:
+            return _OTHER_PEM[label]
+    if not data.strip():
+        return "is empty; give the PEM file keygen wrote"
+    if data.startswith((b"ssh-", b"ecdsa-sha2-")):
+        return "contains an OpenSSH public key; give a PEM private key file"
+    if data[:1] == b"\x30":
+        return (
+            "is binary DER, not PEM; convert it with "
+            "openssl pkey -inform DER -in FILE -out key.pem"
+        )
+    return (
+        "is not a PEM private key; give the file keygen wrote "
+        "(-----BEGIN PRIVATE KEY-----)"
+    )
+
+
+_KEY_KINDS = {
+    "EllipticCurvePrivateKey": "an ECDSA key",
+    "ECPrivateKey": "an ECDSA key",
+    "Ed448PrivateKey": "an Ed448 key",
+    "X25519PrivateKey": "an X25519 key",
+    "X448PrivateKey": "an X448 key",
+    "DSAPrivateKey": "a DSA key",
+    "DHPrivateKey": "a Diffie-Hellman key",
+}
+
+
+def _key_kind(key: object) -> str:
+    for base in type(key).__mro__:
+        kind = _KEY_KINDS.get(base.__name__.lstrip("_"))
+        if kind:
+            return kind
+    return f"a {type(key).__name__.lstrip('_')}"
+
+
 def _signing_key(key: object, source: str) -> SigningKey:
     if isinstance(key, ed25519.Ed25519PrivateKey):
         seed = key.private_bytes(
@@ -245,8 +309,8 @@ def _signing_key(key: object, source: str) -> SigningKey:
         )
     if not isinstance(key, rsa.RSAPrivateKey):
         raise InputError(
-            f"key file {source} contains a {type(key).__name__.lstrip('_')}; DKIM "
-            "signs with RSA or Ed25519 keys"
+            f"key file {source} contains {_key_kind(key)}; DKIM signs with RSA "
+            "or Ed25519 keys"
         )
     if key.key_size < MIN_RSA_BITS:
         raise InputError(

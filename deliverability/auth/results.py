@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["MethodResult", "format_header", "pvalue"]
+__all__ = ["MethodResult", "format_header", "printable", "pvalue"]
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+$")
 _ADDRESS = re.compile(r"^[!#$%&'*+\-/=?^_`{|}~.0-9A-Za-z]*@[A-Za-z0-9_.-]+$")
@@ -31,8 +31,30 @@ class MethodResult:
         return " ".join(parts)
 
 
+def printable(text: str) -> str:
+    """Return ``text`` in printable ASCII: other characters become escapes.
+
+    Values in the field come from strangers' messages and DNS; a control
+    character or line break must not reach a header field or a terminal.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(
+        char if char.isascii() and char.isprintable() else _escape(char)
+        for char in text
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def pvalue(value: str) -> str:
     """Return ``value`` as a token or address if it is one, else as a quoted string."""
+    value = printable(value)
     if _TOKEN.match(value) or _ADDRESS.match(value):
         return value
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
@@ -41,7 +63,7 @@ def pvalue(value: str) -> str:
 
 def _comment(text: str) -> str:
     """Return ``text`` as comment content: nested parentheses stay when balanced."""
-    cleaned = " ".join(text.split()).replace("\\", "\\\\")
+    cleaned = printable(" ".join(text.split())).replace("\\", "\\\\")
     depth = 0
     for char in cleaned:
         depth += {"(": 1, ")": -1}.get(char, 0)
@@ -62,4 +84,5 @@ def format_header(
     """
     entries = [entry.to_text() for entry in results] or ["none"]
     separator = ";\r\n\t" if fold else "; "
-    return f"Authentication-Results: {authserv_id}{separator}" + separator.join(entries)
+    server = authserv_id if _TOKEN.match(authserv_id) else pvalue(authserv_id)
+    return f"Authentication-Results: {server}{separator}" + separator.join(entries)

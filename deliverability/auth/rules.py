@@ -6,6 +6,7 @@ from ..findings import Severity, rule
 
 __all__ = [
     "DKIM_FAILED",
+    "DKIM_IGNORED",
     "DKIM_MISSING",
     "DKIM_UNALIGNED",
     "DMARC_FAILED",
@@ -63,6 +64,17 @@ DKIM_FAILED = rule(
         "Check that the published key record matches the signing key "
         "(deliverability keycheck) and that nothing changes the message after "
         "signing (footers, line wrapping, header rewriting)."
+    ),
+    reference="RFC 6376, section 6.1",
+)
+DKIM_IGNORED = rule(
+    "auth.dkim_ignored",
+    "auth",
+    Severity.WARNING,
+    "The message carries more DKIM signatures than a verifier checks",
+    fix=(
+        "Sign with one to three keys and remove stale DKIM-Signature fields "
+        "before signing again; verifiers ignore signatures past a limit."
     ),
     reference="RFC 6376, section 6.1",
 )

@@ -12,7 +12,13 @@ import dkim
 from ..dns import normalize_domain
 from ..errors import InputError, InvalidDomainError
 from .keys import SigningKey, check_selector
-from .message import NO_HEADERS, check_size
+from .message import (
+    check_line_ends,
+    check_size,
+    dkimpy_view_problem,
+    malformed_header_error,
+    no_headers_error,
+)
 
 __all__ = [
     "CANONICALIZATIONS",
@@ -90,6 +96,7 @@ def _check_signer(signer: Signer) -> tuple[bytes, bytes]:
 def _check_algorithm(algorithm: str | None, key: SigningKey) -> bytes:
     if algorithm is None:
         return key.algorithm.encode("ascii")
+    algorithm = algorithm.lower()
     if "sha1" in algorithm:
         raise InputError(
             f"signing algorithm {algorithm!r} is not allowed: rsa-sha1 must not "
@@ -125,19 +132,24 @@ def sign_message(
 
     All signatures cover the same header list (see :func:`header_list`).
     Raises :class:`InputError` for no signer, a bad selector or domain, an
-    rsa-sha1 request, or a message dkimpy cannot sign.
+    rsa-sha1 request, or a message dkimpy cannot sign or would read
+    differently from other verifiers.
     """
     if not signers:
         raise InputError("no signing key given; add --key SELECTOR:PATH")
     check_size(message, "to sign")
+    check_line_ends(message, "to sign")
     canon = _canonicalization(canonicalization)
     linesep = b"\r\n" if b"\r\n" in message[:4096] else b"\n"
     try:
         signer_state = dkim.DKIM(message, logger=log, linesep=linesep)
-    except dkim.DKIMException as exc:
-        raise InputError(f"cannot sign the message: {exc}") from None
+    except dkim.MessageFormatError:
+        raise malformed_header_error(message, "to sign") from None
     if not signer_state.headers:
-        raise InputError(NO_HEADERS.format(name="to sign"))
+        raise no_headers_error(message, "to sign")
+    problem = dkimpy_view_problem(message, signer_state.headers)
+    if problem:
+        raise InputError(f"cannot sign the message: {problem}")
     names = header_list(signer_state.headers)
     fields: list[bytes] = []
     for signer in signers:

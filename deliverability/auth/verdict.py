@@ -8,11 +8,14 @@ contains the findings and the RFC 8601 Authentication-Results field.
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dns import Resolver
+from ..dns import Resolver, normalize_domain
+from ..errors import InputError, InvalidDomainError
 from ..findings import Finding
 from . import rules
 from .dmarc import DMARCResult, evaluate_dmarc
@@ -25,7 +28,7 @@ from .message import (
 )
 from .results import MethodResult, format_header
 from .spf import SPFResult, check_host, parse_ip
-from .verification import DKIMResult, verify_dkim
+from .verification import MAX_SIGNATURES, DKIMResult, verify_dkim
 
 __all__ = ["Connection", "Verdict", "dmarc_for_authors", "verify_message"]
 
@@ -42,7 +45,8 @@ class Connection:
     helo: str | None = None
     """The EHLO/HELO name; defaults to the MAIL FROM domain."""
     mail_from: str | None = None
-    """The envelope sender; defaults to the message's Return-Path."""
+    """The envelope sender; defaults to the message's Return-Path. ``""`` or
+    ``<>`` is the null sender of bounces, which SPF replaces by the HELO."""
 
 
 @dataclass(slots=True)
@@ -135,14 +139,70 @@ def _iprev_entry(iprev: IPRevResult) -> MethodResult:
 
 
 def _envelope(connection: Connection, headers: list[tuple[bytes, bytes]]) -> Connection:
+    """Fill in MAIL FROM and HELO, and check them; raise :class:`InputError`.
+
+    SPF needs an identity when the connection has an IP: the MAIL FROM, or
+    the HELO name for the null sender (RFC 7208, section 2.4).
+    """
+    if not connection.ip:
+        return connection  # SPF does not run, so MAIL FROM and HELO are unused
+    ip = parse_ip(connection.ip)
     mail_from = connection.mail_from
     if mail_from is None:
         paths = header_values(headers, "return-path")
-        mail_from = paths[0].strip().strip("<>") if paths else None
+        # parseaddr drops comments; "<>" gives "", the null sender.
+        mail_from = email.utils.parseaddr(paths[0])[1] if paths else None
+    if mail_from is not None:
+        mail_from = _checked_mail_from(mail_from)
     helo = connection.helo
-    if not helo:
-        helo = mail_from.rpartition("@")[2] if mail_from else "unknown"
-    return Connection(connection.ip, helo, mail_from)
+    if helo:
+        helo = _checked_name(helo, "HELO name", "--helo", "mail.example.com")
+    elif mail_from:
+        helo = mail_from.rpartition("@")[2]
+    if not mail_from and not helo:
+        raise InputError(
+            "SPF for the sending IP needs an identity to check: give --mail-from "
+            "ADDRESS (the bounce address) or --helo NAME, or verify a message "
+            "with a Return-Path field"
+        )
+    return Connection(ip, helo or None, mail_from or None)
+
+
+def _checked_mail_from(text: str) -> str:
+    """Return the MAIL FROM address with its domain as an A-label; "" for ``<>``."""
+    address = text.strip()
+    if address.startswith("<") and address.endswith(">"):
+        address = address[1:-1].strip()
+    if not address:
+        return ""
+    local, at, domain = address.rpartition("@")
+    if _CONTROL.search(local) or (at and not local):
+        raise InputError(
+            f"invalid MAIL FROM {text!r} (--mail-from or Return-Path): give an "
+            "address such as bounce@example.com, or <> for the null sender"
+        )
+    try:
+        name = normalize_domain(domain)
+    except InvalidDomainError as exc:
+        raise InputError(
+            f"invalid MAIL FROM {text!r} (--mail-from or Return-Path): "
+            f"{exc.reason}; give an address such as bounce@example.com, or <> "
+            "for the null sender"
+        ) from None
+    return f"{local}@{name}" if at else name
+
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _checked_name(text: str, what: str, option: str, example: str) -> str:
+    try:
+        return normalize_domain(text)
+    except InvalidDomainError as exc:
+        raise InputError(
+            f"invalid {what} {text!r} ({option}): {exc.reason}; give a name such "
+            f"as {example}"
+        ) from None
 
 
 async def dmarc_for_authors(
@@ -219,8 +279,22 @@ def _findings(verdict: Verdict, headers: list[tuple[bytes, bytes]]) -> list[Find
             )
         )
     found.extend(_one_click_findings(verdict.dkim, headers))
+    found.extend(_ignored_signature_findings(headers))
     found.extend(_incomplete_findings(verdict))
     return found
+
+
+def _ignored_signature_findings(headers: list[tuple[bytes, bytes]]) -> list[Finding]:
+    count = sum(1 for name, _value in headers if name.lower() == b"dkim-signature")
+    if count <= MAX_SIGNATURES:
+        return []
+    return [
+        rules.DKIM_IGNORED.finding(
+            f"The message carries {count} DKIM-Signature fields; only the first "
+            f"{MAX_SIGNATURES} were verified and the others ignored.",
+            location="DKIM-Signature",
+        )
+    ]
 
 
 def _author_findings(author: AuthorDomains) -> list[Finding]:
@@ -332,19 +406,32 @@ def _one_click_findings(
                 location="List-Unsubscribe",
             )
         ]
-    covered = any(
-        r.passed and r.covers("list-unsubscribe") and r.covers("list-unsubscribe-post")
-        for r in dkim
-    )
-    if covered:
+    if any(_covers_one_click(r, headers) for r in dkim if r.passed):
         return []
+    if any(_covers_one_click(r, headers) for r in dkim if r.result == "temperror"):
+        return []  # unknown until the key lookup works; auth.incomplete reports it
     return [
         rules.ONE_CLICK_UNSIGNED.finding(
-            "No valid DKIM signature covers both List-Unsubscribe and "
-            "List-Unsubscribe-Post.",
+            "No valid DKIM signature covers every List-Unsubscribe and "
+            "List-Unsubscribe-Post field.",
             location="DKIM-Signature h=",
         )
     ]
+
+
+def _covers_one_click(result: DKIMResult, headers: list[tuple[bytes, bytes]]) -> bool:
+    """True when ``h=`` lists each one-click field as often as the message has it.
+
+    DKIM signs fields from the bottom up, so a copy above the signed ones,
+    as a forwarder or attacker could add, would stay unsigned.
+    """
+    for name in ("list-unsubscribe", "list-unsubscribe-post"):
+        present = sum(
+            1 for field_name, _ in headers if field_name.lower() == name.encode()
+        )
+        if present == 0 or result.signed_headers.count(name) < present:
+            return False
+    return True
 
 
 def _incomplete_findings(verdict: Verdict) -> list[Finding]:

@@ -21,12 +21,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dkim
-from dkim.util import InvalidTagValueList, parse_tag_value
+from dkim.util import (
+    DuplicateTag,
+    InvalidTagSpec,
+    InvalidTagValueList,
+    parse_tag_value,
+)
 
 from ..dns import Answer, Resolver, TXTRecord
 from ..errors import InvalidDomainError
+from .message import dkimpy_view_problem, split_headers
 
-__all__ = ["DKIMResult", "KeyTable", "verify_dkim"]
+__all__ = ["MAX_SIGNATURES", "DKIMResult", "KeyTable", "verify_dkim"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,16 @@ class _QuietLogger(logging.Logger):
 
 _dkimpy_log = _QuietLogger(__name__ + ".dkimpy")
 _dkimpy_log.parent = log
+
+MAX_SIGNATURES = 10
+"""Signatures verified per message, from the top; later ones are ignored.
+
+RFC 6376, section 6.1 lets verifiers limit the signatures they check.
+dkimpy hashes the whole body once per signature, so 500 signatures on a
+40 MB message took over 8 minutes on a 2-core machine before this limit.
+Mail::DKIM 1.20230212 ignores signatures past 50; senders sign with one to
+three keys.
+"""
 
 KeyTable = dict[str, bytes | None]
 """Key record text by ``selector._domainkey.domain`` (``None``: no record)."""
@@ -122,7 +138,8 @@ class _Signature:
         """Return the tag's value without white space, or "" when absent."""
         if self.tags is None:
             return ""
-        return b"".join(self.tags.get(tag, b"").split()).decode("ascii", "replace")
+        value = b"".join(self.tags.get(tag, b"").split())
+        return value.decode("ascii", "backslashreplace")
 
     @property
     def key_name(self) -> str:
@@ -154,7 +171,7 @@ def _decode_names(names: list[bytes]) -> tuple[str, ...]:
 
 def _read_signatures(message: dkim.DKIM) -> list[_Signature]:
     count = sum(1 for name, _ in message.headers if name.lower() == b"dkim-signature")
-    return [_prepare(message, index) for index in range(count)]
+    return [_prepare(message, index) for index in range(min(count, MAX_SIGNATURES))]
 
 
 def _prepare(message: dkim.DKIM, index: int) -> _Signature:
@@ -163,13 +180,31 @@ def _prepare(message: dkim.DKIM, index: int) -> _Signature:
     try:
         sig, include_headers, fields = message.verify_headerprep(index)
     except dkim.MessageFormatError as exc:
-        return _Signature(index, None, f"the tag list is malformed ({exc})")
+        return _Signature(index, None, _tag_list_problem(exc))
     except dkim.ValidationError as exc:
-        return _Signature(index, message.signature_fields, str(exc))
+        return _Signature(index, message.signature_fields, _plain_reason(str(exc)))
     except (dkim.DKIMException, ValueError, TypeError, LookupError) as exc:
         # dkimpy 1.1.8 raises IndexError, for one, when i= is shorter than d=.
-        return _Signature(index, None, f"the signature is malformed ({exc})")
+        reason = _plain_reason(str(exc))
+        return _Signature(index, None, f"the signature is malformed ({reason})")
     return _Signature(index, sig, prepared=(include_headers, fields[index]))
+
+
+def _tag_list_problem(exc: dkim.MessageFormatError) -> str:
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, DuplicateTag):
+        return f"the tag {_plain_reason(str(cause))}= appears more than once"
+    if isinstance(cause, InvalidTagSpec):
+        return f"the tag list has an invalid entry {_plain_reason(str(cause))!r}"
+    return f"the tag list is malformed ({_plain_reason(str(exc))})"
+
+
+_BYTES_REPR = re.compile(r"""\bb(['"])(.*?)\1""")
+
+
+def _plain_reason(text: str) -> str:
+    """Return a dkimpy message without Python's ``b'...'`` quoting of bytes."""
+    return _BYTES_REPR.sub(lambda match: match.group(2), text).strip()
 
 
 async def _lookup_key(name: str, resolver: Resolver) -> Answer | str:
@@ -285,7 +320,7 @@ def _classify_false(name: str, record: bytes | None) -> tuple[str, str]:
     except (dkim.DKIMException, ValueError, TypeError) as exc:
         if record is not None and re.search(rb"(^|;)\s*p\s*=\s*(;|$)", record):
             return "permerror", "the key is revoked (empty p= in the key record)"
-        return "permerror", f"the key record is unusable: {exc}"
+        return "permerror", f"the key record is unusable: {_plain_reason(str(exc))}"
     return "fail", "the signature does not match the signed header fields"
 
 
@@ -303,9 +338,10 @@ def _run_dkimpy(
         reason = str(exc)
         if reason.startswith("body hash mismatch"):
             return signature.result("fail", "the body hash does not match the body")
-        return signature.result("permerror", reason)
+        return signature.result("permerror", _plain_reason(reason))
     except (dkim.DKIMException, ValueError, TypeError, LookupError) as exc:
-        return signature.result("permerror", str(exc) or type(exc).__name__)
+        reason = _plain_reason(str(exc)) or type(exc).__name__
+        return signature.result("permerror", reason)
     if verified:
         return signature.result("pass", bits=message.keysize)
     result, reason = _classify_false(name, table.get(name))
@@ -365,18 +401,32 @@ async def verify_dkim(
     Following RFC 8301, RSA keys under ``min_key_bits`` and rsa-sha1
     signatures (unless ``allow_sha1``) give ``permerror``.
 
-    Returns one result per signature, and an empty list when there is none.
+    Returns one result for each of the first :data:`MAX_SIGNATURES`
+    signatures (later ones are ignored), and an empty list when there is
+    none.
     Never raises for a malformed signature, key record or message: those
     come back as ``permerror`` results.
     """
     try:
         parsed = dkim.DKIM(message, logger=_dkimpy_log, minkey=min_key_bits)
     except dkim.DKIMException as exc:
-        return [DKIMResult("permerror", reason=f"the message is malformed: {exc}")]
+        if not _has_signature(message):
+            return []
+        reason = f"the message is malformed: {_plain_reason(str(exc))}"
+        return [DKIMResult("permerror", reason=reason)]
+    signatures = _read_signatures(parsed)
+    view_problem = dkimpy_view_problem(message, parsed.headers)
+    if view_problem:
+        return [signature.result("permerror", view_problem) for signature in signatures]
     table: KeyTable = {}
     results = [
         await _verify_one(parsed, signature, table, resolver, allow_sha1)
-        for signature in _read_signatures(parsed)
+        for signature in signatures
     ]
     log.debug("verified %d DKIM signature(s)", len(results))
     return results
+
+
+def _has_signature(message: bytes) -> bool:
+    headers, _body = split_headers(message)
+    return any(name.lower() == b"dkim-signature" for name, _value in headers)

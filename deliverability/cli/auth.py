@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
+import math
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -69,11 +72,24 @@ def _add_dns_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=2.0,
         metavar="SECONDS",
         help="seconds to wait for one DNS reply (default: 2)",
     )
+
+
+def _seconds(text: str) -> float:
+    """Parse a positive, finite number of seconds (an argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: give a positive number of seconds, such as 2"
+        )
+    return value
 
 
 def _resolver(args: argparse.Namespace) -> Resolver:
@@ -95,8 +111,20 @@ def _run_with_resolver(
     return asyncio.run(main())
 
 
-def _write_text(args: argparse.Namespace, text: str) -> None:
-    out = open_output(args.output)
+def _open_report(path: str | None) -> IO[str]:
+    try:
+        return open_output(path)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the report to {path}: {exc.strerror or exc}; give "
+            "another --output path"
+        ) from None
+
+
+def _write_text(
+    args: argparse.Namespace, text: str, out: IO[str] | None = None
+) -> None:
+    out = out or _open_report(args.output)
     try:
         out.write(text)
     finally:
@@ -104,10 +132,18 @@ def _write_text(args: argparse.Namespace, text: str) -> None:
             out.close()
 
 
+def _terminal_safe(text: str) -> str:
+    """Escape control characters, which messages and DNS data may contain."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def _findings_text(findings: Iterable[Finding]) -> list[str]:
     lines = []
     for finding in findings:
-        lines.append(f"{finding.severity} {finding.code}: {finding.message}")
+        message = _terminal_safe(finding.message)
+        lines.append(f"{finding.severity} {finding.code}: {message}")
         if finding.fix:
             lines.append(f"  fix: {finding.fix}")
     return lines
@@ -140,9 +176,8 @@ def _register_keygen(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--bits",
         type=int,
-        default=2048,
         help=f"RSA key size in bits, {keys.MIN_RSA_BITS} to {keys.MAX_RSA_BITS} "
-        "(default: 2048)",
+        "(default: 2048); not for Ed25519",
     )
     parser.add_argument(
         "--key-file",
@@ -161,21 +196,76 @@ def _register_keygen(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run_keygen(args: argparse.Namespace) -> int:
     """Generate and write the key, then print its record; return the exit status."""
-    selector = args.selector or keys.default_selector()
-    if args.rotate_from and args.rotate_from == selector:
+    # Check every input, and open the report, before a key file is written.
+    selector = _keygen_selectors(args)
+    normalize_domain(args.domain)
+    bits = _keygen_bits(args)
+    _check_new_key_file(args.key_file)
+    out = _open_report(args.output)
+
+    try:
+        key = keys.generate_key(args.key_type, bits)
+        path = keys.write_private_key(args.key_file, key)
+    except BaseException:
+        if out is not sys.stdout:
+            out.close()
+        raise
+
+    data = _keygen_data(args, selector, key, path)
+    if args.format == "json":
+        _write_text(args, json.dumps(data, indent=2) + "\n", out)
+    else:
+        _write_text(args, _keygen_text(data), out)
+    return EXIT_OK
+
+
+def _check_new_key_file(path: str) -> None:
+    if path == "-":
+        raise InputError(
+            "invalid --key-file -: give a file path; the private key is never "
+            "written to standard output"
+        )
+    if os.path.lexists(path):
+        # write_private_key checks again, without a race, when it creates it.
+        raise InputError(
+            f"key file {path} already exists; choose another path or move the "
+            "old key away first (keys are never overwritten)"
+        )
+
+
+def _keygen_selectors(args: argparse.Namespace) -> str:
+    """Return the new selector after checking it and ``--rotate-from``."""
+    selector = keys.default_selector() if args.selector is None else args.selector
+    keys.check_selector(selector)
+    if args.rotate_from is None:
+        return str(selector)
+    keys.check_selector(args.rotate_from)
+    # DNS names are case-insensitive, so S1 and s1 are the same record.
+    if args.rotate_from.lower() == selector.lower():
         raise InputError(
             f"--rotate-from {args.rotate_from} is the new selector too; give "
             "--selector a new name"
         )
-    # Check the names before a key file is written for them.
-    keys.check_selector(selector)
-    normalize_domain(args.domain)
-    key = keys.generate_key(args.key_type, args.bits)
-    path = keys.write_private_key(args.key_file, key)
+    return str(selector)
 
+
+def _keygen_bits(args: argparse.Namespace) -> int:
+    if args.bits is None:
+        return 2048
+    if args.key_type != "rsa":
+        raise InputError(
+            f"--bits {args.bits} applies to RSA keys only; Ed25519 keys have a "
+            "fixed size, so leave --bits out"
+        )
+    return int(args.bits)
+
+
+def _keygen_data(
+    args: argparse.Namespace, selector: str, key: keys.PrivateKey, path: Path
+) -> dict[str, Any]:
     record = keys.key_record(key)
     line = keys.zone_line(selector, args.domain, record)
-    data: dict[str, Any] = {
+    return {
         "key_file": str(path),
         "selector": selector,
         "domain": args.domain,
@@ -191,12 +281,6 @@ def run_keygen(args: argparse.Namespace) -> int:
             else []
         ),
     }
-
-    if args.format == "json":
-        _write_text(args, json.dumps(data, indent=2) + "\n")
-    else:
-        _write_text(args, _keygen_text(data))
-    return EXIT_OK
 
 
 def _keygen_text(data: dict[str, Any]) -> str:
@@ -309,7 +393,7 @@ def _message_for_signing(args: argparse.Namespace) -> bytes:
         to_address=args.to,
         subject=args.subject,
         unsubscribe_url=args.unsubscribe_url,
-        **({"body": args.body} if args.body else {}),
+        **({"body": args.body} if args.body is not None else {}),
     )
     return build_test_message(spec)
 
@@ -352,7 +436,10 @@ def run_sign(args: argparse.Namespace) -> int:
                 }
                 for s in signers
             ],
-            "message": signed.decode("utf-8", errors="surrogateescape"),
+            # "message" is null for a message that is not UTF-8; the base64
+            # form always carries the exact octets.
+            "message": _utf8_or_none(signed),
+            "message_base64": base64.b64encode(signed).decode("ascii"),
         }
         _write_text(args, json.dumps(data, indent=2, ensure_ascii=True) + "\n")
     elif args.output in (None, "-"):
@@ -361,6 +448,13 @@ def run_sign(args: argparse.Namespace) -> int:
     else:
         _write_bytes(Path(args.output), signed)
     return EXIT_OK
+
+
+def _utf8_or_none(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -394,12 +488,14 @@ def _register_verify(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--helo",
         metavar="NAME",
-        help="the HELO/EHLO name (default: the MAIL FROM domain)",
+        help="the HELO/EHLO name (default: the MAIL FROM domain); SPF checks "
+        "it for the null sender",
     )
     parser.add_argument(
         "--mail-from",
         metavar="ADDRESS",
-        help="the envelope sender (default: the message's Return-Path)",
+        help="the envelope sender, or <> for the null sender of bounces "
+        "(default: the message's Return-Path)",
     )
     parser.add_argument(
         "--authserv-id",
@@ -425,8 +521,18 @@ def _register_verify(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(handler=run_verify)
 
 
+def _check_authserv_id(text: str) -> str:
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise InputError(
+            f"invalid --authserv-id {text!r}: give the receiving server's host "
+            "name, such as mx.example.com"
+        )
+    return text
+
+
 def run_verify(args: argparse.Namespace) -> int:
     """Verify the message and print the verdict; return the exit status."""
+    _check_authserv_id(args.authserv_id)
     message = read_message(args.message)
     connection = Connection(args.ip, args.helo, args.mail_from)
     verdict = _run_with_resolver(
@@ -488,6 +594,9 @@ def run_keycheck(args: argparse.Namespace) -> int:
         _write_text(args, json.dumps(check.to_dict(), indent=2) + "\n")
     else:
         lines = [f"{check.name}: {check.result} ({key.algorithm}, {key.bits} bits)"]
+        if check.result in ("missing", "mismatch", "revoked"):
+            line = keys.zone_line(args.selector, args.domain, check.expected_record)
+            lines.append(f"The record of this key is: {line}")
         _write_text(args, "\n".join(lines + _findings_text(check.findings)) + "\n")
     if not check.complete:
         return EXIT_INCOMPLETE

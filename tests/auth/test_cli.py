@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -310,3 +312,156 @@ def test_keygen_bad_selector(cli: CLI, tmp_path: Path) -> None:
     assert status == 2
     assert "invalid selector 'a b'" in err
     assert not key.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--rotate-from", "old one"], "invalid selector 'old one'"),
+        (["--rotate-from", "S1"], "is the new selector too"),
+        (["--selector", ""], "invalid selector ''"),
+        (["--type", "ed25519", "--bits", "512"], "RSA keys only"),
+    ],
+)
+def test_keygen_options_checked_first(
+    cli: CLI, tmp_path: Path, extra: list[str], expected: str
+) -> None:
+    key = tmp_path / "k.pem"
+    status, _, err = cli(
+        "keygen", "--domain", DOMAIN, "--selector", "s1", "--key-file", key, *extra
+    )
+    assert status == 2
+    assert expected in err
+    assert not key.exists()
+
+
+def test_keygen_key_to_stdout_rejected(cli: CLI, tmp_path: Path) -> None:
+    status, out, err = cli("keygen", "--domain", DOMAIN, "--key-file", "-")
+    assert status == 2
+    assert "never written to standard output" in err
+    assert "PRIVATE KEY" not in out
+
+
+def test_keygen_bad_output_writes_no_key(cli: CLI, tmp_path: Path) -> None:
+    key = tmp_path / "k.pem"
+    status, _, err = cli(
+        "keygen", "--domain", DOMAIN, "--key-file", key, "--output", tmp_path
+    )
+    assert status == 2
+    assert f"cannot write the report to {tmp_path}" in err
+    assert not key.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--authserv-id", "mx; dkim=pass"], "invalid --authserv-id"),
+        (["--authserv-id", ""], "invalid --authserv-id"),
+        (["--timeout", "-1"], "positive number of seconds"),
+        (["--timeout", "nan"], "positive number of seconds"),
+        (["--ip", "192.0.2.10"], "needs an identity"),
+        (["--ip", "192.0.2.10", "--mail-from", "<>"], "needs an identity"),
+    ],
+)
+def test_verify_bad_options(
+    cli: CLI,
+    key_files: KeyFiles,
+    zone_file: Path,
+    tmp_path: Path,
+    extra: list[str],
+    expected: str,
+) -> None:
+    signed = _sign(cli, key_files, tmp_path / "signed.eml")
+    status, out, err = cli("verify", signed, "--zone", zone_file, *extra)
+    assert status == 2
+    assert expected in err
+    assert out == ""
+
+
+def test_verify_output_folder(
+    cli: CLI, key_files: KeyFiles, zone_file: Path, tmp_path: Path
+) -> None:
+    signed = _sign(cli, key_files, tmp_path / "signed.eml")
+    status, _, err = cli("verify", signed, "--zone", zone_file, "--output", tmp_path)
+    assert status == 2
+    assert err.startswith(f"Error: cannot write the report to {tmp_path}")
+
+
+def test_verify_text_escapes_controls(
+    cli: CLI, key_files: KeyFiles, zone_file: Path, tmp_path: Path
+) -> None:
+    signed = _sign(cli, key_files, tmp_path / "signed.eml")
+    hostile = tmp_path / "hostile.eml"
+    hostile.write_bytes(signed.read_bytes().replace(b" s=r1;", b" s=\x1b[2J;", 1))
+    status, out, _ = cli("verify", hostile, "--zone", zone_file)
+    assert status == 1
+    assert "auth.dkim_fail" in out
+    assert "\x1b" not in out
+
+
+def test_verify_dmarc_fail_ignores_fail_on(
+    cli: CLI, zone_file: Path, tmp_path: Path
+) -> None:
+    unsigned = tmp_path / "unsigned.eml"
+    unsigned.write_bytes(b"From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n")
+    status, out, _ = cli("verify", unsigned, "--zone", zone_file, "--fail-on", "never")
+    assert status == 1
+    assert "dmarc=fail" in out
+
+
+def test_verify_temperror_exit_3(cli: CLI, key_files: KeyFiles, tmp_path: Path) -> None:
+    signed = _sign(cli, key_files, tmp_path / "signed.eml")
+    port = free_port()
+    status, out, _ = cli(
+        "verify", signed, "--nameserver", f"127.0.0.1:{port}", "--timeout", "0.2"
+    )
+    assert status == 3
+    assert "dkim=temperror" in out
+    assert "auth.one_click_unsigned" not in out
+
+
+def test_key_never_printed_verbose(
+    cli: CLI,
+    key_files: KeyFiles,
+    zone_file: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runs = [
+        cli("-vv", "sign", "--key", f"r1:{key_files.rsa_path}", "--from", "a@ex.com"),
+        cli("-vv", "sign", "--key", f"e1:{key_files.ed_path}", "--from", "a@ex.com"),
+        cli(
+            "-vv",
+            "keycheck",
+            "--key",
+            key_files.rsa_path,
+            "--selector",
+            "r1",
+            "--domain",
+            DOMAIN,
+            "--zone",
+            zone_file,
+            "--format",
+            "json",
+        ),
+    ]
+    printed = "".join(out + err for _, out, err in runs) + caplog.text
+    assert all(status == 0 for status, _, _ in runs)
+    assert "PRIVATE KEY" not in printed
+    for path in (key_files.rsa_path, key_files.ed_path):
+        secret_lines = path.read_text().splitlines()[1:-1]
+        assert not any(line in printed for line in secret_lines)
+    assert key_files.ed.secret.decode() not in printed
+
+
+def test_sign_json_keeps_octets(cli: CLI, key_files: KeyFiles, tmp_path: Path) -> None:
+    message = tmp_path / "latin1.eml"
+    original = "From: a@example.com\r\nSubject: Grüße\r\n\r\nbody\r\n".encode("latin-1")
+    message.write_bytes(original)
+    status, out, _ = cli(
+        "sign", message, "--key", f"r1:{key_files.rsa_path}", "--format", "json"
+    )
+    data = json.loads(out)
+    assert status == 0
+    assert data["message"] is None
+    assert base64.b64decode(data["message_base64"]).endswith(original)

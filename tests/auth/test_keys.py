@@ -129,7 +129,7 @@ def test_load_missing_file(tmp_path: Path) -> None:
 def test_load_public_key_rejected(tmp_path: Path, key_files: KeyFiles) -> None:
     path = tmp_path / "pub.pem"
     path.write_text(f"-----BEGIN PUBLIC KEY-----\n{key_files.rsa.record}\n")
-    with pytest.raises(InputError, match="not a PEM private key"):
+    with pytest.raises(InputError, match="contains a public key"):
         keys.load_private_key(path)
 
 
