@@ -96,7 +96,7 @@ class Finding:
     reference: str | None = None
     """The standard behind the rule, e.g. ``RFC 7208, section 4.6.4``."""
     location: str | None = None
-    """Where the evidence sits: a DNS name, a MIME part and line, a CSV row."""
+    """The place of the evidence: a DNS name, a MIME part and line, a CSV row."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form: empty optional fields are left out."""

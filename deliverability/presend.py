@@ -82,7 +82,7 @@ class GroupSpec:
 
 @dataclass(slots=True)
 class PresendResult:
-    """What the pre-send check found, part by part."""
+    """The findings of a pre-send check, part by part."""
 
     domain: DomainReport | None = None
     messages: list[LintReport] = field(default_factory=list)
@@ -95,7 +95,7 @@ class PresendResult:
         return self.domain is None or self.domain.complete
 
     def all_findings(self) -> list[Finding]:
-        """Every finding of every part, errors first."""
+        """Return every finding of every part, errors first."""
         items = list(self.findings)
         if self.domain is not None:
             items += self.domain.findings
@@ -133,7 +133,7 @@ def sender_domain(message_path: Path) -> str:
     """Return the domain of the From address of a message file.
 
     Raises :class:`InputError` when the file cannot be read or its From
-    header holds no address with a valid domain.
+    header contains no address with a valid domain.
     """
     try:
         with message_path.open("rb") as handle:

@@ -34,6 +34,7 @@ from ..consent.web import serve
 from ..dns import LiveResolver, Resolver, ZoneResolver, parse_nameserver
 from ..errors import InputError
 from .common import EXIT_OK, add_output_options, exit_status_for, open_output
+from .sync import add_review_commands
 
 __all__ = ["register"]
 
@@ -64,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         _add_verify,
         _add_purge,
         _add_serve,
+        add_review_commands,
     ):
         add(commands)
 

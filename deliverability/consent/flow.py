@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,9 +23,9 @@ from . import tables as t
 from .addresses import AddressCheck, validate_for_signup
 from .config import ConsentConfig
 from .errors import ThrottledError
-from .events import to_utc
+from .events import Event, to_utc
 from .mail import Mailer, render_confirmation
-from .model import ConsentState, EventKind, LegalBasis, check_purpose
+from .model import TRANSITIONS, ConsentState, EventKind, LegalBasis, check_purpose
 from .store import ConsentStore
 from .tokens import TokenAction, consume_token, issue_token
 
@@ -345,7 +346,10 @@ class DoubleOptIn:
         A contact whose only consents are such sign-ups is deleted with its
         events and tokens, leaving in ``purged`` a keyed hash of its address
         and the times. A contact with other consents keeps them, and the
-        stale sign-up is moved back to ``none`` by an ``expired`` event.
+        stale sign-up is moved back to ``none`` by an ``expired`` event. A
+        sign-up that began from ``soi_documented`` (a re-permission mail)
+        expires too, and the documented single opt-in is then recorded
+        again from the original event, so the contact and its evidence stay.
         Returns the number of sign-ups purged.
         """
         now = self.store.clock()
@@ -399,7 +403,8 @@ class DoubleOptIn:
                 purged_at=now,
             )
         )
-        if others:
+        documented = _single_opt_in_before_signup(conn, contact_id, purpose)
+        if others or documented is not None:
             conn.execute(
                 delete(t.tokens).where(
                     t.tokens.c.contact_id == contact_id, t.tokens.c.purpose == purpose
@@ -408,11 +413,69 @@ class DoubleOptIn:
             self.store.apply(
                 conn, contact_id, purpose, EventKind.EXPIRED, source="purge", payload={}
             )
+            if documented is not None:
+                self._restore_single_opt_in(conn, contact_id, purpose, documented)
             return
         for table in (t.tokens, t.consents, t.events):
             conn.execute(delete(table).where(table.c.contact_id == contact_id))
         conn.execute(delete(t.contacts).where(t.contacts.c.id == contact_id))
         log.debug("contact %d deleted by purge", contact_id)
+
+    def _restore_single_opt_in(
+        self, conn: Connection, contact_id: int, purpose: str, original: Event
+    ) -> None:
+        # An unanswered re-permission mail must not cost the documented
+        # single opt-in, so record it again with a reference to the original.
+        payload = {**original.payload, "restored_from_event": original.id}
+        basis = LegalBasis(str(payload.get("legal_basis", LegalBasis.CONSENT.value)))
+        self.store.apply(
+            conn,
+            contact_id,
+            purpose,
+            EventKind.SOI_RECORDED,
+            source="purge",
+            payload=payload,
+            legal_basis=basis,
+        )
+
+
+def _single_opt_in_before_signup(
+    conn: Connection, contact_id: int, purpose: str
+) -> Event | None:
+    """Return the SOI event in force when the pending sign-up began, if any.
+
+    Replays the purpose's events through the state machine; kinds that do
+    not change the consent state (a suppression) are skipped.
+    """
+    rows = conn.execute(
+        select(t.events)
+        .where(t.events.c.contact_id == contact_id, t.events.c.purpose == purpose)
+        .order_by(t.events.c.seq)
+    ).all()
+    state, latest_soi, before = ConsentState.NONE, None, None
+    for row in rows:
+        kind = EventKind(row.kind)
+        if (state, kind) not in TRANSITIONS:
+            continue
+        if kind is EventKind.SIGNUP_REQUESTED and state is not ConsentState.PENDING:
+            before = latest_soi if state is ConsentState.SOI_DOCUMENTED else None
+        if kind is EventKind.SOI_RECORDED:
+            latest_soi = row
+        state = TRANSITIONS[(state, kind)]
+    if before is None or state is not ConsentState.PENDING:
+        return None
+    return Event(
+        contact_id,
+        before.seq,
+        EventKind(before.kind),
+        before.purpose,
+        to_utc(before.occurred_at),
+        before.source,
+        json.loads(before.payload),
+        before.prev_hash,
+        before.hash,
+        int(before.id),
+    )
 
 
 def _bucket(key: bytes, kind: str, value: str) -> str:

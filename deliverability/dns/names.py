@@ -22,7 +22,7 @@ def normalize_domain(name: str, *, allow_underscore: bool = True) -> str:
     Internationalized names are converted with IDNA 2008 (UTS #46 mapping).
     Raises :class:`InvalidDomainError` naming the fault when a label is empty,
     longer than 63 octets, the whole name is longer than 253 octets, or a label
-    holds characters a host name may not contain.
+    contains characters a host name may not contain.
     """
     # Cached: a bulk audit normalizes the same provider names thousands of
     # times. Invalid names raise, and exceptions are not cached.
@@ -84,7 +84,7 @@ def normalize_any_name(name: str) -> str:
         pass
     text = name[:-1] if name.endswith(".") else name
     if not text.isascii() or not text.isprintable():
-        raise InvalidDomainError(name, "the name holds non-printable characters")
+        raise InvalidDomainError(name, "the name contains non-printable characters")
     if len(text) > 253 or not all(0 < len(label) <= 63 for label in text.split(".")):
         raise InvalidDomainError(name, "a label is empty or longer than 63 octets")
     return text.lower()

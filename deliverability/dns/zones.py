@@ -104,7 +104,7 @@ def load_zone_paths(paths: Iterable[str | Path]) -> list[tuple[str, str]]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.zone") if p.is_file())
             if not found:
-                raise ZoneFileError(str(path), "the folder holds no *.zone file")
+                raise ZoneFileError(str(path), "the folder contains no *.zone file")
             files.extend(found)
         elif path.exists():
             files.append(path)
@@ -189,7 +189,7 @@ class ZoneResolver(Resolver):
         return self.lookup_now(qname, rdtype)
 
     def lookup_now(self, qname: str, rdtype: str) -> Answer:
-        """Answer synchronously, without cache or counters (for sync callers)."""
+        """Look up synchronously, without cache or counters (for sync callers)."""
         name = qname
         cnames: list[str] = []
         for _ in range(_MAX_CNAME_HOPS + 1):

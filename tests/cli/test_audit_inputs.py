@@ -41,7 +41,7 @@ def test_zone_missing_path(audit: RunAudit, tmp_path: Path) -> None:
 def test_zone_folder_without_zones(audit: RunAudit, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a zone", encoding="utf-8")
     run = audit("a.example", "--zone", tmp_path)
-    assert_usage_error(run, "holds no *.zone file")
+    assert_usage_error(run, "contains no *.zone file")
 
 
 def test_zone_not_utf8(audit: RunAudit, tmp_path: Path) -> None:

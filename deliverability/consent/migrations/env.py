@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from deliverability.consent.tables import metadata
+from deliverability.sync.tables import metadata as sync_metadata
 
 __all__: list[str] = []
 
@@ -21,7 +22,7 @@ if connection is None:
     )
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=[metadata, sync_metadata],
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():
