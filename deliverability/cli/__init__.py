@@ -34,6 +34,7 @@ COMMANDS = {
     "lint": "lint",
     "consent": "consent",
     "presend": "presend",
+    "sync": "sync",
 }
 
 
