@@ -161,7 +161,10 @@ class ZoneResolver(Resolver):
 
     def describe(self) -> str:
         count = len(self._zones)
-        return f"zone files ({count} zone{'' if count == 1 else 's'}, offline)"
+        return (
+            f"zone files ({count} zone{'' if count == 1 else 's'}, offline; "
+            "names outside them read as non-existent)"
+        )
 
     def _find_zone(self, name: str) -> _Zone | None:
         labels = name.split(".")
