@@ -1,4 +1,4 @@
-"""deliverability: keep a company's mail out of spam and away from people who never opted in.
+"""deliverability: keep mail out of spam and away from people who never opted in.
 
 The domain audit::
 

@@ -46,7 +46,9 @@ class TableResolver(Resolver):
         self, table: Mapping[tuple[str, str], Sequence[Any] | object], **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self._table = {(n.lower().rstrip("."), t.upper()): v for (n, t), v in table.items()}
+        self._table = {
+            (n.lower().rstrip("."), t.upper()): v for (n, t), v in table.items()
+        }
         self._names = {name for name, _ in self._table}
 
     async def _query(self, qname: str, rdtype: str) -> Answer:
@@ -59,7 +61,9 @@ class TableResolver(Resolver):
         assert isinstance(value, Sequence)
         if not value:
             return Answer(qname, rdtype, Status.NODATA)
-        return Answer(qname, rdtype, Status.ANSWER, tuple(_record(rdtype, v) for v in value))
+        return Answer(
+            qname, rdtype, Status.ANSWER, tuple(_record(rdtype, v) for v in value)
+        )
 
 
 def _record(rdtype: str, value: Any) -> Any:

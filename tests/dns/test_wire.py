@@ -16,7 +16,10 @@ RECORDS = [
     ("MX", ["10 mail.example.com.", "0 ."]),
     ("PTR", ["Host-1.Example.NET."]),
     ("NS", ["ns1.example.com."]),
-    ("TLSA", ["3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]),
+    (
+        "TLSA",
+        ["3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"],
+    ),
     ("CAA", ['0 issue "ca.example"']),
 ]
 
@@ -33,9 +36,7 @@ def reply_for(rdtype: str, texts: list[str]) -> bytes:
 @pytest.mark.parametrize(("rdtype", "texts"), RECORDS)
 def test_decode_matches_dnspython(rdtype: str, texts: list[str]) -> None:
     wire = reply_for(rdtype, texts)
-    expected = convert_rdata(
-        rdtype, dns.message.from_wire(wire).answer[0]
-    )
+    expected = convert_rdata(rdtype, dns.message.from_wire(wire).answer[0])
     decoded = decode_reply(wire)
     values = [value for _, code, value in decoded.answers]
     assert sorted(map(repr, values)) == sorted(map(repr, expected))
@@ -50,10 +51,12 @@ def test_decode_question_and_owner() -> None:
 def test_decode_cname_chain_with_compression() -> None:
     query = dns.message.make_query("www.example.com.", "A")
     response = dns.message.make_response(query)
-    response.answer.append(dns.rrset.from_text(
-        "www.example.com.", 300, "IN", "CNAME", "web.example.com."))
-    response.answer.append(dns.rrset.from_text(
-        "web.example.com.", 300, "IN", "A", "192.0.2.80"))
+    response.answer.append(
+        dns.rrset.from_text("www.example.com.", 300, "IN", "CNAME", "web.example.com.")
+    )
+    response.answer.append(
+        dns.rrset.from_text("web.example.com.", 300, "IN", "A", "192.0.2.80")
+    )
     answers = decode_reply(response.to_wire()).answers
     assert answers == [
         ("www.example.com", TYPE_CODES["CNAME"], "web.example.com"),
@@ -65,10 +68,13 @@ def test_odd_label_uses_dnspython_escaping() -> None:
     query = dns.message.make_query("q.example.com.", "PTR")
     response = dns.message.make_response(query)
     target = dns.name.Name([b"we ird.", b"example", b""])
-    response.answer.append(dns.rrset.from_rdata_list(
-        "q.example.com.", 300,
-        [dns.rdata.from_text("IN", "PTR", target.to_text())],
-    ))
+    response.answer.append(
+        dns.rrset.from_rdata_list(
+            "q.example.com.",
+            300,
+            [dns.rdata.from_text("IN", "PTR", target.to_text())],
+        )
+    )
     answers = decode_reply(response.to_wire()).answers
     assert answers[0][2] == name_text(target)
 
