@@ -19,7 +19,7 @@ from deliverability.consent import (
     read_group_csv,
     run_gate,
 )
-from deliverability.consent.gate import _decode_record, _encode_record
+from deliverability.consent.gate import _copy_lines, gate_records
 from deliverability.errors import InputError
 
 from .conftest import FakeClock, MemoryMailer
@@ -288,10 +288,36 @@ def test_run_gate_keeps_odd_fields(populated: ConsentStore, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "record", [("a", "b"), ("a\x1fb", "c"), ("",), ("\x1ex", "y"), ("x", "")]
+    ("keys", "text"),
+    [
+        (["a@x.org", ""], "a@x.org\n\n"),
+        (['"a\\b"@x.org'], '"a\\\\b"@x.org\n'),
+        (['"a\tb"@x.org', "c@x.org"], '"a\\tb"@x.org\nc@x.org\n'),
+        (['"a\nb"@x.org'], '"a\\nb"@x.org\n'),
+    ],
 )
-def test_record_encoding_round_trip(record: tuple[str, ...]) -> None:
-    assert _decode_record(_encode_record(record)) == record
+def test_copy_lines_escaped(keys: list[str], text: str) -> None:
+    assert _copy_lines(keys) == text
+
+
+async def test_backslash_address_admitted(
+    populated: ConsentStore, clock: FakeClock
+) -> None:
+    mailer = MemoryMailer()
+    flow = DoubleOptIn(populated, mailer, config=ConsentConfig(max_signups_per_ip=100))
+    await _doi(flow, mailer, '"a\\\\b"@example.com')
+    assert _reasons(populated, ['"a\\\\b"@example.com']) == [None]
+
+
+def test_odd_address_given_back_unchanged(populated: ConsentStore) -> None:
+    odd = ["a\x00b@example.com", "tab\there@example.com", "x\\y\r\n@example.com"]
+    assert [d.address for d in gate(populated, odd, "news")] == odd
+
+
+def test_odd_record_given_back_unchanged(populated: ConsentStore) -> None:
+    record = ("doi@example.com", "a\x00\x1f\x1e\\N", "")
+    decisions = gate_records(populated, [(7, "doi@example.com", record)], "news")
+    assert [(d.position, d.record) for d in decisions] == [(7, record)]
 
 
 def test_nul_in_address_invalid(populated: ConsentStore) -> None:
