@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,10 @@ from ..consent import (
     export_contact,
     render_html,
     run_gate,
+    unconfirmed_doi,
 )
+from ..consent.errors import AddressError
+from ..consent.model import IllegalTransition
 from ..consent.web import serve
 from ..dns import LiveResolver, Resolver, ZoneResolver, parse_nameserver
 from ..errors import InputError
@@ -304,9 +308,23 @@ def _import(args: argparse.Namespace) -> int:
         stream = open(args.file, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
-    with stream:
+    line = 0
+
+    def addresses() -> Iterator[str]:
+        nonlocal line
         rows = read_group_csv(stream, column=args.column, name=args.file)
-        added = store.import_contacts(address.strip() for _, address, _ in rows)
+        for number, address, _ in rows:
+            line = number
+            yield address.strip()
+
+    with stream:
+        try:
+            added = store.import_contacts(addresses())
+        except AddressError as exc:
+            raise InputError(
+                f"{args.file}, line {line}: {exc}; fix or remove that row and "
+                "import again (nothing was imported)"
+            ) from None
     _print_json({"added": added})
     return EXIT_OK
 
@@ -335,15 +353,21 @@ def _add_soi(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _soi(args: argparse.Namespace) -> int:
     store = _open(args)
-    state = _guard(
-        lambda: store.record_soi(
-            args.address,
-            args.purpose,
-            source=args.source,
-            evidence=args.evidence,
-            actor=args.actor,
+    try:
+        state = _guard(
+            lambda: store.record_soi(
+                args.address,
+                args.purpose,
+                source=args.source,
+                evidence=args.evidence,
+                actor=args.actor,
+            )
         )
-    )
+    except IllegalTransition as exc:
+        raise InputError(
+            f"cannot record a single opt-in for {args.address!r}: {exc}; only "
+            "an address at 'none' or 'soi_documented' can get one"
+        ) from None
     _print_json({"state": state.value})
     return EXIT_OK
 
@@ -478,13 +502,19 @@ def _write(path: str | None, text: str) -> None:
 
 
 def _add_verify(commands: argparse._SubParsersAction[Any]) -> None:
-    parser = _command(commands, "verify", "check the hash chains of the event log")
+    parser = _command(
+        commands,
+        "verify",
+        "check the hash chains of the event log and that every double opt-in "
+        "has its confirmation",
+    )
     add_output_options(parser, formats=("text", "json"))
     parser.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    findings = _open(args).verify()
+    store = _open(args)
+    findings = store.verify() + unconfirmed_doi(store)
     if args.format == "json":
         text = (
             json.dumps({"findings": [f.to_dict() for f in findings]}, indent=2) + "\n"

@@ -26,7 +26,7 @@ from .errors import (
     TokenProblem,
 )
 from .events import Event, verify_chain
-from .export import export_contact, render_html
+from .export import export_contact, render_html, unconfirmed_doi
 from .flow import DoubleOptIn, RequestContext, SignupResult, SignupStatus
 from .gate import GateDecision, GatePolicy, GateSummary, gate, read_group_csv, run_gate
 from .mail import Mailer, OutboxMailer
@@ -81,5 +81,6 @@ __all__ = [
     "read_group_csv",
     "render_html",
     "run_gate",
+    "unconfirmed_doi",
     "verify_chain",
 ]

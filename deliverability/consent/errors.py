@@ -49,7 +49,19 @@ class TokenError(ConsentError):
 
     def __init__(self, problem: TokenProblem) -> None:
         self.problem = problem
-        super().__init__(f"the token cannot be used: {problem.value}")
+        super().__init__(
+            f"the token cannot be used: {problem.value}; {_TOKEN_FIX[problem]}"
+        )
+
+
+_TOKEN_FIX = {
+    TokenProblem.UNKNOWN: "copy the whole token from the link in the mail",
+    TokenProblem.EXPIRED: "sign up again to get a new link",
+    TokenProblem.USED: "the link has done its work, nothing is left to do",
+    TokenProblem.WRONG_ACTION: (
+        "use the confirm link to confirm and the unsubscribe link to unsubscribe"
+    ),
+}
 
 
 class ThrottledError(ConsentError):

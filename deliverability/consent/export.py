@@ -11,13 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import and_, exists, select
+
 from ..findings import Finding, Severity, rule
+from . import tables as t
 from .events import Event, canonical_time
 from .mail import templates
 from .model import ConsentState, EventKind
 from .store import ConsentStore, utc_now
 
-__all__ = ["EVIDENCE_INCOMPLETE", "FAST_CONFIRMATION", "export_contact", "render_html"]
+__all__ = [
+    "EVIDENCE_INCOMPLETE",
+    "FAST_CONFIRMATION",
+    "export_contact",
+    "render_html",
+    "unconfirmed_doi",
+]
 
 EVIDENCE_INCOMPLETE = rule(
     "consent.evidence_incomplete",
@@ -126,6 +135,36 @@ def _evidence_findings(
                 )
             )
     return findings
+
+
+def unconfirmed_doi(store: ConsentStore) -> list[Finding]:
+    """Find every double opt-in in the store that no ``confirmed`` event backs.
+
+    The hash chains cannot show a ``consents`` row changed behind the
+    store's back; this check can, for the one state that admits mail.
+    """
+    confirmed = exists().where(
+        and_(
+            t.events.c.contact_id == t.consents.c.contact_id,
+            t.events.c.purpose == t.consents.c.purpose,
+            t.events.c.kind == EventKind.CONFIRMED.value,
+        )
+    )
+    query = (
+        select(t.consents.c.contact_id, t.consents.c.purpose)
+        .where(t.consents.c.state == ConsentState.DOI.value, ~confirmed)
+        .order_by(t.consents.c.contact_id, t.consents.c.purpose)
+    )
+    with store.reading() as conn:
+        rows = conn.execute(query).all()
+    return [
+        EVIDENCE_INCOMPLETE.finding(
+            f"Contact {row.contact_id} has a double opt-in for {row.purpose} "
+            "but no confirmed event.",
+            location=f"contact {row.contact_id}, purpose {row.purpose}",
+        )
+        for row in rows
+    ]
 
 
 def render_html(bundle: dict[str, Any]) -> str:

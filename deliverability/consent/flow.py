@@ -350,10 +350,12 @@ class DoubleOptIn:
         sign-up that began from ``soi_documented`` (a re-permission mail)
         expires too, and the documented single opt-in is then recorded
         again from the original event, so the contact and its evidence stay.
-        Returns the number of sign-ups purged.
+        A sign-up that began from ``withdrawn`` keeps its withdrawal the same
+        way. Returns the number of sign-ups purged.
         """
         now = self.store.clock()
-        cutoff = now - (older_than or self.config.pending_ttl)
+        ttl = self.config.pending_ttl if older_than is None else older_than
+        cutoff = now - ttl
         key = self.store.hash_key()
         with self.store.transaction() as conn:
             rows = conn.execute(
@@ -426,23 +428,30 @@ class DoubleOptIn:
     ) -> None:
         # An unanswered re-permission mail must not cost the documented
         # single opt-in, so record it again with a reference to the original.
+        # A withdrawal is kept the same way, so that a forged sign-up left
+        # unconfirmed cannot erase the record of an unsubscribe.
         payload = {**original.payload, "restored_from_event": original.id}
         basis = LegalBasis(str(payload.get("legal_basis", LegalBasis.CONSENT.value)))
         self.store.apply(
             conn,
             contact_id,
             purpose,
-            EventKind.SOI_RECORDED,
+            original.kind,
             source="purge",
             payload=payload,
             legal_basis=basis,
         )
 
 
+_RESTORED = (ConsentState.SOI_DOCUMENTED, ConsentState.WITHDRAWN)
+"""States an unconfirmed sign-up must not erase: a documented single opt-in
+and a withdrawal stay on record when the sign-up is purged."""
+
+
 def _single_opt_in_before_signup(
     conn: Connection, contact_id: int, purpose: str
 ) -> Event | None:
-    """Return the SOI event in force when the pending sign-up began, if any.
+    """Return the SOI or withdrawal in force when the pending sign-up began.
 
     Replays the purpose's events through the state machine; kinds that do
     not change the consent state (a suppression) are skipped.
@@ -452,15 +461,15 @@ def _single_opt_in_before_signup(
         .where(t.events.c.contact_id == contact_id, t.events.c.purpose == purpose)
         .order_by(t.events.c.seq)
     ).all()
-    state, latest_soi, before = ConsentState.NONE, None, None
+    state, latest, before = ConsentState.NONE, None, None
     for row in rows:
         kind = EventKind(row.kind)
         if (state, kind) not in TRANSITIONS:
             continue
         if kind is EventKind.SIGNUP_REQUESTED and state is not ConsentState.PENDING:
-            before = latest_soi if state is ConsentState.SOI_DOCUMENTED else None
-        if kind is EventKind.SOI_RECORDED:
-            latest_soi = row
+            before = latest if state in _RESTORED else None
+        if kind in (EventKind.SOI_RECORDED, EventKind.WITHDRAWN):
+            latest = row
         state = TRANSITIONS[(state, kind)]
     if before is None or state is not ConsentState.PENDING:
         return None

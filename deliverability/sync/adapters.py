@@ -51,19 +51,25 @@ class CsvSource:
             raise InputError(f"cannot read CRM export {self.path}: {exc}") from None
         with handle:
             reader = csv.DictReader(handle)
-            missing = self._missing_columns(reader.fieldnames or [])
-            if missing:
-                raise InputError(
-                    f"CRM export {self.path} lacks the columns {missing}; "
-                    "fix the [columns] mapping of the sync configuration"
-                )
             try:
-                for row in reader:
-                    yield _parse(row, reader.line_num, self.config)
-            except csv.Error as exc:
-                raise InputError(
-                    f"malformed CSV in {self.path} at line {reader.line_num}: {exc}"
-                ) from None
+                yield from self._rows(reader)
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(self.path, exc) from None
+
+    def _rows(self, reader: csv.DictReader[str]) -> Iterator[CrmContact | RowProblem]:
+        missing = self._missing_columns(reader.fieldnames or [])
+        if missing:
+            raise InputError(
+                f"CRM export {self.path} lacks the columns {missing}; "
+                "fix the [columns] mapping of the sync configuration"
+            )
+        try:
+            for row in reader:
+                yield _parse(row, reader.line_num, self.config)
+        except csv.Error as exc:
+            raise InputError(
+                f"malformed CSV in {self.path} at line {reader.line_num}: {exc}"
+            ) from None
 
     def _missing_columns(self, header: Sequence[str]) -> list[str]:
         wanted = [self.config.columns.column("id"), self.config.columns.column("email")]
@@ -83,18 +89,34 @@ class JsonlSource:
         except OSError as exc:
             raise InputError(f"cannot read CRM export {self.path}: {exc}") from None
         with handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    yield RowProblem(number, "not a JSON object")
-                    continue
-                if not isinstance(row, dict):
-                    yield RowProblem(number, "not a JSON object")
-                    continue
-                yield _parse(row, number, self.config)
+            try:
+                for number, line in enumerate(handle, start=1):
+                    yield from _jsonl_row(line, number, self.config)
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(self.path, exc) from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
+    # Text is decoded in blocks, so the line of the bad byte is not known.
+    return InputError(
+        f"CRM export {path} is not UTF-8 text ({exc.reason}); export it again as UTF-8"
+    )
+
+
+def _jsonl_row(
+    line: str, number: int, config: SyncConfig
+) -> Iterator[CrmContact | RowProblem]:
+    if not line.strip():
+        return
+    try:
+        row = json.loads(line)
+    except ValueError:
+        yield RowProblem(number, "not a JSON object")
+        return
+    if not isinstance(row, dict):
+        yield RowProblem(number, "not a JSON object")
+        return
+    yield _parse(row, number, config)
 
 
 def _parse(

@@ -252,7 +252,7 @@ class CrmSync:
             return None
         digest = contact.digest()
         previous = mirror.fields if mirror else {}
-        if mirror is None or mirror.contact_id is None:
+        if mirror is None or not _linked(conn, mirror.contact_id):
             contact_id = self._first_transfer(conn, contact, check, report)
             key: str | None = check.key
         else:
@@ -735,6 +735,15 @@ def apply_crm_value(
     return store.apply(
         conn, contact_id, purpose, EventKind.WITHDRAWN, source=SOURCE, payload=payload
     )
+
+
+def _linked(conn: Connection, contact_id: int | None) -> bool:
+    # The purge of an unconfirmed sign-up can delete a contact the CRM
+    # mirror still points at; such a link counts as none.
+    if contact_id is None:
+        return False
+    found = conn.scalar(select(ct.contacts.c.id).where(ct.contacts.c.id == contact_id))
+    return found is not None
 
 
 def suppress(

@@ -24,12 +24,18 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from ..consent.events import to_utc
-from ..consent.model import ConsentState, IllegalTransition
+from ..consent.model import ConsentState, IllegalTransition, SuppressionReason
 from ..consent.store import ConsentStore
 from ..errors import InputError
 from . import tables as st
 from .config import SyncConfig
-from .engine import apply_crm_value, get_cursor, link_rows, outbox_row
+from .engine import (
+    apply_crm_value,
+    get_cursor,
+    link_rows,
+    outbox_row,
+    suppress,
+)
 from .records import CrmOptIn, UpdateKind, parse_time
 
 __all__ = ["Review", "ReviewQueue"]
@@ -57,7 +63,8 @@ class Review:
     def choices(self) -> list[str]:
         """Return the values :meth:`ReviewQueue.resolve` accepts."""
         if self.kind == "conflict":
-            return ["keep", "apply"]
+            # An address taken by another CRM contact has no value to apply.
+            return ["keep"] if self.field == "email" else ["keep", "apply"]
         candidates = self.details.get("candidates", [])
         ids = [c["crm_id"] if isinstance(c, dict) else c for c in candidates]
         return [*ids, "new"] if self.crm_id is None else ids
@@ -162,7 +169,11 @@ class ReviewQueue:
 
     def _resolve_conflict(self, conn: Connection, review: Review, choice: str) -> None:
         assert review.contact_id is not None and review.field is not None
-        if choice == "keep" or review.field in ("email", "blocked"):
+        if choice == "apply" and review.field == "blocked":
+            # The CRM's opt-out flag: the person decided that it wins.
+            suppress(self.store, conn, review.contact_id, SuppressionReason.BLOCKLIST)
+            return
+        if choice == "keep":
             state = review.details.get("store_state")
             conn.execute(
                 insert(st.outbox).values(
@@ -178,9 +189,15 @@ class ReviewQueue:
             )
             return
         status, moment, source, evidence = review.details["crm_value"]
-        wanted = self.config.state_of(status) or ConsentState.NONE
+        wanted = self._state_of(review, status)
         if wanted is not ConsentState.SOI_DOCUMENTED:
             wanted = ConsentState.WITHDRAWN
+        elif not (source and evidence):
+            raise InputError(
+                f"review {review.id}: the CRM claims consent without a source and "
+                "an evidence reference; fill both in the CRM and sync again, "
+                "or choose 'keep'"
+            )
         opt_in = CrmOptIn(status, parse_time(moment), source, evidence)
         try:
             apply_crm_value(
@@ -196,6 +213,16 @@ class ReviewQueue:
             raise InputError(
                 f"cannot apply the CRM value of review {review.id}: {exc}; "
                 "only a new sign-up can follow a withdrawal, so choose 'keep'"
+            ) from None
+
+    def _state_of(self, review: Review, status: str | None) -> ConsentState:
+        try:
+            return self.config.state_of(status) or ConsentState.NONE
+        except ValueError:
+            raise InputError(
+                f"review {review.id}: the CRM value {status!r} names no consent "
+                "state in this configuration; pass the sync's --config, add the "
+                "word to [status_values], or choose 'keep'"
             ) from None
 
 

@@ -127,6 +127,11 @@ def test_forged_token_fails(run, texts: Path) -> None:  # type: ignore[no-untype
     assert status == 1
 
 
+def test_forged_token_says_fix(run, texts: Path) -> None:  # type: ignore[no-untyped-def]
+    run("confirm", "A" * 43)
+    assert "copy the whole token" in run.errors[-1]
+
+
 def test_gate_summary(run, texts: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _confirmed(run, tmp_path, "a@example.com")
     group = tmp_path / "group.csv"
@@ -188,6 +193,20 @@ def test_import_invalid_row_fails(run, texts: Path, tmp_path: Path) -> None:  # 
     contacts = tmp_path / "crm.csv"
     contacts.write_text("email\na@example.com\nbroken@\n")
     assert run("import", str(contacts))[0] == 2
+
+
+def test_import_invalid_row_names_line(run, texts: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    contacts = tmp_path / "crm.csv"
+    contacts.write_text("email\na@example.com\nbroken@\n")
+    run("import", str(contacts))
+    assert "crm.csv, line 3:" in run.errors[-1]
+
+
+def test_record_soi_on_doi_is_input_error(run, texts: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _confirmed(run, tmp_path, "a@example.com")
+    argv = ("--purpose", "news", "--source", "fair", "--evidence", "card 7")
+    status, _ = run("record-soi", "a@example.com", *argv)
+    assert status == 2
 
 
 def test_record_soi_not_doi(run, texts: Path) -> None:  # type: ignore[no-untyped-def]

@@ -407,6 +407,27 @@ async def test_purge_keeps_chain_intact(
     assert store.verify() == []
 
 
+async def test_purge_keeps_withdrawal(
+    flow: DoubleOptIn, store: ConsentStore, mailer: MemoryMailer, clock: FakeClock
+) -> None:
+    await signed_up(flow, "a@example.com")
+    flow.confirm(link_token(mailer.sent[0], "confirm"), CONTEXT)
+    flow.unsubscribe(
+        link_token(mailer.sent[0], "unsubscribe"), CONTEXT, one_click=False
+    )
+    clock.advance(hours=1)
+    await signed_up(flow, "a@example.com")
+    clock.advance(days=15)
+    flow.purge_pending()
+    assert store.consent("a@example.com", "news").state is ConsentState.WITHDRAWN
+
+
+async def test_purge_zero_days(flow: DoubleOptIn, clock: FakeClock) -> None:
+    await signed_up(flow, "a@example.com")
+    clock.advance(seconds=1)
+    assert flow.purge_pending(older_than=timedelta(0)) == 1
+
+
 # -- evidence --------------------------------------------------------------
 
 

@@ -10,7 +10,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from deliverability.consent import ConsentState, ConsentStore, SuppressionReason
+from deliverability.consent import (
+    ConsentState,
+    ConsentStore,
+    SuppressionReason,
+    unconfirmed_doi,
+)
 from deliverability.consent import tables as t
 from deliverability.consent.errors import AddressError
 from deliverability.consent.model import EventKind
@@ -209,3 +214,16 @@ def test_suppress_in_commits(store: ConsentStore) -> None:
     with store.transaction() as conn:
         store.suppress_in(conn, "a@example.com", SuppressionReason.COMPLAINT)
     assert store.suppressions("a@example.com")[0]["scope"] == "*"
+
+
+def test_doi_without_confirmation_found(store: ConsentStore) -> None:
+    store.record_soi("a@example.com", "news", source="fair", evidence="card 7")
+    with store.transaction() as conn:
+        conn.execute(t.consents.update().values(state=ConsentState.DOI.value))
+    codes = [f.code for f in unconfirmed_doi(store)]
+    assert codes == ["consent.evidence_incomplete"]
+
+
+def test_no_doi_nothing_found(store: ConsentStore) -> None:
+    _contact_with_history(store)
+    assert unconfirmed_doi(store) == []

@@ -240,6 +240,24 @@ def test_missing_column_rejected(
         sync.pull(CsvSource(path, sync_config))
 
 
+def test_csv_not_utf8_rejected(
+    sync: CrmSync, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_bytes(b"Contact ID,E-Mail\nC1,j\xe9rg@example.com\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        sync.pull(CsvSource(path, sync_config))
+
+
+def test_jsonl_not_utf8_rejected(
+    sync: CrmSync, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    path = tmp_path / "crm.jsonl"
+    path.write_bytes(b'{"Contact ID": "C1", "E-Mail": "j\xe9rg@example.com"}\n')
+    with pytest.raises(InputError, match="not UTF-8"):
+        sync.pull(JsonlSource(path, sync_config))
+
+
 def test_jsonl_source(
     sync: CrmSync, store: ConsentStore, sync_config: SyncConfig, tmp_path: Path
 ) -> None:
@@ -333,3 +351,21 @@ def test_bulk_path_same_as_store_path(
     assert _snapshot(fast) == _snapshot(slow)
     assert fast.verify() == []
     assert slow.verify() == []
+
+
+async def test_purged_contact_relinked(
+    sync: CrmSync,
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    sync_config: SyncConfig,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "crm.csv"
+    _pull(sync, path, sync_config, crm_row("C1", "a@example.com"))
+    await flow.sign_up("a@example.com", "news", "v1", CONTEXT)
+    clock.advance(days=15)
+    flow.purge_pending()
+    opt_out = crm_row("C1", "a@example.com", Newsletter="Opted out")
+    _pull(sync, path, sync_config, opt_out)
+    assert _state(store, "a@example.com") is ConsentState.WITHDRAWN

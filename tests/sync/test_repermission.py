@@ -116,8 +116,18 @@ async def test_plain_signup_still_purged(
     store: ConsentStore, flow: DoubleOptIn, clock: FakeClock
 ) -> None:
     _soi(store, "soi@example.com")
+    await flow.sign_up("new@example.com", "news", "v1", CONTEXT)
+    clock.advance(days=15)
+    flow.purge_pending()
+    assert store.find_contact("new@example.com") is None
+
+
+async def test_signup_after_withdrawal_keeps_it(
+    store: ConsentStore, flow: DoubleOptIn, clock: FakeClock
+) -> None:
+    _soi(store, "soi@example.com")
     store.withdraw("soi@example.com", "news")
     await flow.sign_up("soi@example.com", "news", "v1", CONTEXT)
     clock.advance(days=15)
     flow.purge_pending()
-    assert store.find_contact("soi@example.com") is None
+    assert store.consent("soi@example.com", "news").state is ConsentState.WITHDRAWN

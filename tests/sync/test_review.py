@@ -106,3 +106,74 @@ async def test_rerun_no_second_review(
 ) -> None:
     CrmSync(store, sync_config).pull(CsvSource(tmp_path / "crm.csv", sync_config))
     assert len(queue.list()) == 1
+
+
+async def _blocked_conflict(
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    mailer: MemoryMailer,
+    config: SyncConfig,
+    path: Path,
+) -> ReviewQueue:
+    sync = CrmSync(store, config, flow=flow)
+    sync.pull(CsvSource(write_crm(path, [crm_row("C1", "a@example.com")]), config))
+    await flow.sign_up("a@example.com", "news", "v1", CONTEXT)
+    flow.confirm(mailer.token_for("a@example.com"), CONTEXT)
+    blocked = crm_row("C1", "a@example.com", Email_Opt_Out="yes")
+    sync.pull(CsvSource(write_crm(path, [blocked]), config))
+    return ReviewQueue(store, config)
+
+
+async def test_apply_block_suppresses(
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    mailer: MemoryMailer,
+    sync_config: SyncConfig,
+    tmp_path: Path,
+) -> None:
+    queue = await _blocked_conflict(
+        store, flow, mailer, sync_config, tmp_path / "crm.csv"
+    )
+    (review,) = queue.list()
+    queue.resolve(review.id, "apply", actor="crm-user")
+    reasons = [s["reason"] for s in store.suppressions("a@example.com")]
+    assert reasons == ["blocklist"]
+
+
+async def test_apply_unknown_word_without_mapping(
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    mailer: MemoryMailer,
+    sync_config: SyncConfig,
+    tmp_path: Path,
+) -> None:
+    await _conflict(store, flow, mailer, sync_config, tmp_path / "crm.csv")
+    queue = ReviewQueue(store, SyncConfig())
+    (review,) = queue.list()
+    with pytest.raises(InputError, match="names no consent state"):
+        queue.resolve(review.id, "apply", actor="crm-user")
+
+
+async def test_taken_address_only_kept(
+    store: ConsentStore, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    sync = CrmSync(store, sync_config)
+    path = tmp_path / "crm.csv"
+    rows = [crm_row("C1", "a@example.com"), crm_row("C2", "b@example.com")]
+    sync.pull(CsvSource(write_crm(path, rows), sync_config))
+    rows[0] = crm_row("C1", "b@example.com")
+    sync.pull(CsvSource(write_crm(path, rows), sync_config))
+    (review,) = ReviewQueue(store, sync_config).list()
+    assert review.choices() == ["keep"]
+
+
+async def test_apply_undocumented_claim_refused(
+    store: ConsentStore, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    claim = crm_row("C1", "a@example.com", Newsletter="Consent claimed")
+    path = write_crm(tmp_path / "crm.csv", [claim])
+    CrmSync(store, sync_config).pull(CsvSource(path, sync_config))
+    queue = ReviewQueue(store, sync_config)
+    (review,) = queue.list()
+    with pytest.raises(InputError, match="without a source"):
+        queue.resolve(review.id, "apply", actor="crm-user")
