@@ -58,6 +58,8 @@ contacts = Table(
     Column("address_confirmed_at", _TIME),
     Column("head_seq", Integer, nullable=False, server_default="0"),
     Column("head_hash", _HASH, nullable=False, server_default=""),
+    # Ids never come back after a purge: sync cursors and CRM links rely on it.
+    sqlite_autoincrement=True,
 )
 
 consents = Table(
@@ -102,6 +104,7 @@ events = Table(
     Column("prev_hash", _HASH, nullable=False),
     Column("hash", _HASH, nullable=False),
     UniqueConstraint("contact_id", "seq", name="uq_events_contact_seq"),
+    sqlite_autoincrement=True,
 )
 
 tokens = Table(

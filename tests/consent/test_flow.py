@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deliverability.consent import (
     ConsentConfig,
@@ -586,3 +586,22 @@ async def test_ip_not_recorded_when_off(
     await signed_up(flow, "a@example.com")
     events = store.events(store.require_contact("a@example.com").id)
     assert all(e.payload.get("ip") is None for e in events)
+
+
+async def test_purge_never_frees_ids(
+    flow: DoubleOptIn, store: ConsentStore, clock: FakeClock
+) -> None:
+    # The sync reads new events by id and links CRM rows by contact id, so
+    # ids of purged rows must never be handed out again.
+    await signed_up(flow, "a@example.com")
+    with store.reading() as conn:
+        old_contact = conn.scalar(select(func.max(t.contacts.c.id)))
+        old_event = conn.scalar(select(func.max(t.events.c.id)))
+    clock.advance(days=15)
+    assert flow.purge_pending() == 1
+    await signed_up(flow, "b@example.com")
+    with store.reading() as conn:
+        new_contact = conn.scalar(select(func.max(t.contacts.c.id)))
+        new_event = conn.scalar(select(func.min(t.events.c.id)))
+    assert new_contact > old_contact
+    assert new_event > old_event

@@ -58,6 +58,9 @@ def _create_contacts() -> None:
         sa.Column("address_confirmed_at", _TIME),
         sa.Column("head_seq", sa.Integer, nullable=False, server_default="0"),
         sa.Column("head_hash", _HASH, nullable=False, server_default=""),
+        # SQLite would otherwise reuse the ids of deleted (purged) rows, and
+        # the sync's cursors and CRM links rely on ids never coming back.
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "consents",
@@ -100,6 +103,7 @@ def _create_log_tables() -> None:
         sa.Column("prev_hash", _HASH, nullable=False),
         sa.Column("hash", _HASH, nullable=False),
         sa.UniqueConstraint("contact_id", "seq", name="uq_events_contact_seq"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "tokens",
