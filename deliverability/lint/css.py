@@ -78,6 +78,8 @@ def strip_comments(css: str) -> str:
     A comment becomes a space, or the line breaks it spanned, so that line
     numbers counted in the result are those of ``css``.
     """
+    if "/*" not in css:
+        return css
     return _COMMENT.sub(_comment_blank, css)
 
 
@@ -230,6 +232,7 @@ def sa_color_distance(first: Color, second: Color) -> float:
     return float((red**2 + green**2 + blue**2) ** 0.5)
 
 
+@lru_cache(maxsize=1024)
 def contrast_ratio(first: Color, second: Color) -> float:
     """Return the WCAG 2.x contrast ratio of two colours (1.0 to 21.0)."""
     light = _luminance(first)

@@ -20,6 +20,10 @@ VOID = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )
 _INVISIBLE_CONTENT = frozenset(("script", "style", "title", "head"))
+_NOTED_TAGS = frozenset(
+    "html body script iframe object embed applet frame form a title".split()
+)
+"""Tags :meth:`_Scanner._note_tag` counts or records."""
 _ANY_TAG = re.compile(r"<[a-zA-Z/]")
 _HTML_END = re.compile(r"</html\s*>", re.I)
 _TRAILING_NOISE = re.compile(r"(?:\s|<!--.*?-->)*", re.S)
@@ -111,7 +115,8 @@ class HtmlDoc:
     tag_lines: dict[str, int] = field(default_factory=dict)
     attribute_lines: dict[str, int] = field(default_factory=dict)
     css_chunks: list[tuple[int, str, bool]] = field(default_factory=list)
-    """(line, CSS text, whether it came from a ``<style>`` block)."""
+    """(line, CSS text, whether it came from a ``<style>`` block). The
+    comments of a block are already blanked (:func:`css.strip_comments`)."""
     tag_count: int = 0
     """Start and end tags, the same tags :attr:`word_split_tags` counts from."""
     word_split_tags: int = 0
@@ -155,6 +160,12 @@ class _Scanner:
         self.stack: list[_Frame] = [root]
         self.link: Link | None = None
         self.rules: dict[str, dict[str, str]] = {}
+        self.attribute_sets: dict[
+            tuple[tuple[str, str | None], ...], tuple[dict[str, str], list[str]]
+        ] = {}
+        """Values and handler names per attribute list: templates repeat them."""
+        self.merged: dict[tuple[str, str, str, str], dict[str, str]] = {}
+        """Declarations per (tag, class, id, style), cleared when :attr:`rules` grow."""
         self.styles_seen: set[str] = set()
         self.has_javascript = True
         """False when the source has no ``javascript:``, to skip URL checks."""
@@ -163,8 +174,8 @@ class _Scanner:
 
     def start_tag(
         self,
-        name: str,
-        attributes: tuple[tuple[str, str | None], ...],
+        tag: str,
+        attrs: tuple[tuple[str, str | None], ...],
         self_closing: bool,
         line: int,
         begin: int,
@@ -173,36 +184,20 @@ class _Scanner:
         """Take a start tag from the tokenizer."""
         self.line = line
         self.split.tag(begin, end)
-        self.start(name, attributes, self_closing)
-
-    def end_tag(self, name: str, line: int, begin: int, end: int) -> None:
-        """Take an end tag from the tokenizer."""
-        self.line = line
-        self.doc.tag_count += 1
-        self.split.tag(begin, end)
-        self.end(name)
-
-    def text(self, text: str, line: int) -> None:
-        """Take a run of text from the tokenizer."""
-        self.line = line
-        self.split.text()
-        self.data(text)
-
-    def start(
-        self, tag: str, attrs: tuple[tuple[str, str | None], ...], self_closing: bool
-    ) -> None:
-        line = self.line
         doc = self.doc
         doc.tag_count += 1
         if tag not in doc.tag_lines:
             doc.tag_lines[tag] = line
-        values = {name: value or "" for name, value in attrs}
-        for name in values:
-            if name not in doc.attribute_lines:
-                doc.attribute_lines[name] = line
-            if name.startswith("on") and len(name) > 3 and name.isalpha():
-                doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
-        self._note_tag(tag, values, line)
+        known = self.attribute_sets.get(attrs)
+        if known is None:
+            known = self.attribute_sets[attrs] = self._new_attributes(attrs, line)
+        values, handlers = known
+        for name in handlers:
+            doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
+        if tag in _NOTED_TAGS:
+            self._note_tag(tag, values, line)
+        if self.has_javascript:
+            self._note_script_urls(tag, values, line)
         style = values.get("style")
         if style and style not in self.styles_seen:
             self.styles_seen.add(style)
@@ -211,6 +206,62 @@ class _Scanner:
             self._void(tag, values, line)
             return
         self.stack.append(self._frame(tag, values, line))
+
+    def _new_attributes(
+        self, attrs: tuple[tuple[str, str | None], ...], line: int
+    ) -> tuple[dict[str, str], list[str]]:
+        """Note the first line of each attribute; return the values by name
+        and the event handler attributes."""
+        values = {name: value or "" for name, value in attrs}
+        lines = self.doc.attribute_lines
+        for name in values:
+            if name not in lines:
+                lines[name] = line
+        handlers = [
+            name
+            for name in values
+            if name.startswith("on") and len(name) > 3 and name.isalpha()
+        ]
+        return values, handlers
+
+    def end_tag(self, tag: str, line: int, begin: int, end: int) -> None:
+        """Take an end tag from the tokenizer."""
+        self.line = line
+        self.doc.tag_count += 1
+        self.split.tag(begin, end)
+        if tag == "a":
+            self._end_link()
+        elif tag == "body":
+            self.doc.body_close += 1
+        stack = self.stack
+        for depth in range(len(stack) - 1, 0, -1):
+            if stack[depth].tag == tag:
+                del stack[depth:]
+                return
+
+    def text(self, data: str, line: int) -> None:
+        """Take a run of text from the tokenizer."""
+        self.line = line
+        self.split.run = 0
+        frame = self.stack[-1]
+        tag = frame.tag
+        if tag in _INVISIBLE_CONTENT:
+            self._invisible_data(tag, data)
+            return
+        if frame.hidden is not None:
+            frame.hidden.text.append(data)
+            return
+        stripped = data.strip()
+        if not stripped:
+            return
+        self.doc.text_pieces.append(data)
+        if self.link is not None:
+            self.link.text += data
+        if frame.media is not None:
+            frame.media.detail = "fallback"
+        if frame.tiny:
+            self.doc.tiny_text.append(Spot(line, f"<{tag}>", stripped))
+        self._check_contrast(frame, data)
 
     def _note_tag(self, tag: str, values: dict[str, str], line: int) -> None:
         doc = self.doc
@@ -232,10 +283,12 @@ class _Scanner:
         elif tag == "title" and doc.title is None:
             doc.title = ""
             doc.title_line = line
-        if self.has_javascript:
-            for name in ("href", "src", "action", "background"):
-                if _is_script_url(values.get(name, "")):
-                    doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
+
+    def _note_script_urls(self, tag: str, values: dict[str, str], line: int) -> None:
+        for name in ("href", "src", "action", "background"):
+            value = values.get(name)
+            if value and _is_script_url(value):
+                self.doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
 
     def _void(self, tag: str, values: dict[str, str], line: int) -> None:
         if tag == "img":
@@ -276,20 +329,25 @@ class _Scanner:
         background = declarations.get("background-color") or declarations.get(
             "background"
         )
-        if _has_background_image(values, declarations):
+        if (declarations or "background" in values) and _has_background_image(
+            values, declarations
+        ):
             bg = None  # an image behind the text: its contrast is unknown
         elif background or values.get("bgcolor"):
             bg = css.background_color(declarations) or css.parse_color(
                 values.get("bgcolor", "")
             )
+
         hidden = parent.hidden
-        if hidden is None:
+        if hidden is None and (declarations or "hidden" in values):
             reason = _hidden_reason(values, declarations)
             if reason:
                 hidden = HiddenBlock(line, f"<{tag}>", reason)
                 self.doc.hidden.append(hidden)
-        tiny = _tiny(parent.tiny, declarations)
-        self._note_position(tag, declarations, line)
+        tiny = parent.tiny
+        if declarations:  # most elements have no style: skip the style checks
+            tiny = _tiny(tiny, declarations)
+            self._note_position(tag, declarations, line)
         media = parent.media
         if tag in ("video", "audio"):
             media = Spot(line, f"<{tag}>")
@@ -297,9 +355,19 @@ class _Scanner:
         return _Frame(tag, line, fg, bg, hidden, tiny, media)
 
     def _declarations(self, tag: str, values: dict[str, str]) -> dict[str, str]:
-        inline = css.parse_declarations(values.get("style", ""))
+        style = values.get("style", "")
         if not self.rules:
-            return inline
+            return css.parse_declarations(style)
+        key = (tag, values.get("class", ""), values.get("id", ""), style)
+        merged = self.merged.get(key)
+        if merged is None:
+            merged = self.merged[key] = self._merge(tag, values, style)
+        return merged
+
+    def _merge(self, tag: str, values: dict[str, str], style: str) -> dict[str, str]:
+        """Return the declarations of the ``<style>`` rules that match the
+        element, overridden by its inline ``style``."""
+        inline = css.parse_declarations(style)
         merged: dict[str, str] = {}
         for key in _selector_keys(tag, values):
             rule = self.rules.get(key)
@@ -319,45 +387,17 @@ class _Scanner:
             if number is not None and number <= -100:
                 self.doc.off_page.append(Spot(line, f"<{tag}>", f"{side}:{value}"))
 
-    def end(self, tag: str) -> None:
-        if tag == "a":
-            self._end_link()
-        elif tag == "body":
-            self.doc.body_close += 1
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
     def _end_link(self) -> None:
         self.link = None
 
     # -- text ---------------------------------------------------------------
 
-    def data(self, data: str) -> None:
-        frame = self.stack[-1]
-        tag = frame.tag
-        if tag in _INVISIBLE_CONTENT:
-            self._invisible_data(tag, data)
-            return
-        if frame.hidden is not None:
-            frame.hidden.text.append(data)
-            return
-        if not data.strip():
-            return
-        self.doc.text_pieces.append(data)
-        if self.link is not None:
-            self.link.text += data
-        if frame.media is not None:
-            frame.media.detail = "fallback"
-        if frame.tiny:
-            self.doc.tiny_text.append(Spot(self.line, f"<{tag}>", data.strip()))
-        self._check_contrast(frame, data)
-
     def _invisible_data(self, tag: str, data: str) -> None:
         if tag == "style":
-            line = self.line
-            self.doc.css_chunks.append((line, data, True))
+            # Blank the comments once here, so stripping again finds none.
+            data = css.strip_comments(data)
+            self.doc.css_chunks.append((self.line, data, True))
+            self.merged.clear()
             for rule in css.parse_rules(data):
                 self.rules.setdefault(rule.selector, {}).update(rule.declarations)
         elif tag == "title" and self.doc.title is not None:
@@ -384,9 +424,6 @@ class _WordSplitCounter:
         self.run = 0  # tags in the current run that started right after a letter
         self.last_end = -1
         self.count = 0
-
-    def text(self) -> None:
-        self.run = 0
 
     def tag(self, start: int, end: int) -> None:
         source = self.source

@@ -30,9 +30,13 @@ _TOKEN = re.compile(
     )""",
     re.S | re.X,
 )
+# Groups: name, the "=" with its value (empty when there is none), and the
+# value in double quotes, single quotes or bare.
 _ATTRIBUTE = re.compile(
-    r"""([^\s"'>/=]++)(?:\s*=\s*(?:"([^"]*+)"|'([^']*+)'|([^\s>]++)))?"""
+    r"""([^\s"'>/=]++)(\s*=\s*(?:"([^"]*+)"|'([^']*+)'|([^\s>]++)))?"""
 )
+_END = _TOKEN.groupindex["end"]
+_START = _TOKEN.groupindex["attributes"]
 RAW_TEXT = frozenset(("script", "style", "title", "textarea"))
 """Elements whose content is text up to their end tag, not markup."""
 _RAW_END = {name: re.compile(rf"</{name}\s*>", re.I) for name in RAW_TEXT}
@@ -59,17 +63,13 @@ class Token(NamedTuple):
 def _attributes(source: str) -> tuple[tuple[str, str | None], ...]:
     if not source or source.isspace():
         return ()
-    found = []
-    for match in _ATTRIBUTE.finditer(source):
-        name = match.group(1).lower()
-        value = match.group(2)
-        if value is None:
-            value = match.group(3)
-        if value is None:
-            value = match.group(4)
-        if value is not None and "&" in value:
-            value = unescape(value)
-        found.append((name, value))
+    found: list[tuple[str, str | None]] = []
+    for name, assigned, double, single, bare in _ATTRIBUTE.findall(source):
+        if not assigned:
+            found.append((name.lower(), None))
+            continue
+        value = double or single or bare
+        found.append((name.lower(), unescape(value) if "&" in value else value))
     return tuple(found)
 
 
@@ -105,6 +105,8 @@ def feed(source: str, sink: TokenSink) -> None:
     position = 0
     length = len(source)
     search = _TOKEN.search
+    start_tag, end_tag, text_sink = sink.start_tag, sink.end_tag, sink.text
+    seen: dict[str, tuple[tuple[tuple[str, str | None], ...], bool]] = {}
     while position < length:
         match = search(source, position)
         start = match.start() if match else length
@@ -112,25 +114,32 @@ def feed(source: str, sink: TokenSink) -> None:
             line += source.count("\n", counted, position)
             counted = position
             text = source[position:start]
-            sink.text(unescape(text) if "&" in text else text, line)
+            text_sink(unescape(text) if "&" in text else text, line)
         if match is None:
             return
         line += source.count("\n", counted, start)
         counted = start
         position = match.end()
-        name = match.group("start")
-        if name is not None:
+        # The last group that matched gives the kind: 5 (attributes) for a
+        # start tag, 3 for an end tag, 1 or 2 for what is skipped.
+        kind = match.lastindex
+        if kind == _START:
+            name, attributes = match.group(4, 5)
             name = name.lower()
-            attributes = match.group("attributes")
-            closing = attributes.rstrip().endswith("/")
-            parsed = _attributes(attributes.rstrip("/"))
-            sink.start_tag(name, parsed, closing, line, start, position)
+            known = seen.get(attributes)
+            if known is None:  # templates repeat their attribute lists
+                known = seen[attributes] = (
+                    _attributes(attributes.rstrip("/")),
+                    attributes.rstrip().endswith("/"),
+                )
+            parsed, closing = known
+            start_tag(name, parsed, closing, line, start, position)
             if name in RAW_TEXT and not closing:
                 position, line, counted = _raw_text(
                     source, name, position, line, counted, sink
                 )
-        elif match.group("end") is not None:
-            sink.end_tag(match.group("end").lower(), line, start, position)
+        elif kind == _END:
+            end_tag(match.group(3).lower(), line, start, position)
 
 
 def _raw_text(

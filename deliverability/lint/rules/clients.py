@@ -12,9 +12,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
-from ...findings import Severity, rule
-from ..caniemail import Feature, client_names, feature
+from ...findings import Rule, Severity, rule
+from ..caniemail import Feature, client_names, feature, load_features
 from ..context import LintContext
 from ..css import strip_comments
 from ..htmlscan import HtmlDoc
@@ -106,8 +107,8 @@ _PROPERTY_FAMILIES = (
     ("grid-template", "css-grid-template"),
 )
 _SIDES = {"left", "right", "top", "bottom"}
-# (literal that must occur, pattern, slug): the cheap substring test skips
-# most regex searches.
+# (literal that must occur, or a tuple of literals one of which must occur,
+# pattern, slug): the cheap substring test skips most regex searches.
 _VALUE_SLUGS = (
     ("flex", re.compile(r"display\s*:\s*(?:inline-)?flex"), "css-display-flex"),
     ("grid", re.compile(r"display\s*:\s*(?:inline-)?grid"), "css-display-grid"),
@@ -120,8 +121,12 @@ _VALUE_SLUGS = (
     ("rgba(", None, "css-rgba"),
     ("important", re.compile(r"!\s*important"), "css-important"),
     ("rem", re.compile(r"\d(?:\.\d+)?rem\b"), "css-unit-rem"),
-    ("v", re.compile(r"\d(?:\.\d+)?v(?:w|h)\b"), "css-unit-vw"),
-    ("(", re.compile(r"(?:min|max|clamp)\("), "css-function-clamp"),
+    (("vw", "vh"), re.compile(r"\d(?:\.\d+)?v(?:w|h)\b"), "css-unit-vw"),
+    (
+        ("min(", "max(", "clamp("),
+        re.compile(r"(?:min|max|clamp)\("),
+        "css-function-clamp",
+    ),
 )
 _BLOCK_SLUGS = (
     ("@media", None, "css-at-media"),
@@ -134,9 +139,13 @@ _BLOCK_SLUGS = (
     ("before", re.compile(r"(?<![:\w-])::?before\b"), "css-pseudo-element-before"),
     ("after", re.compile(r"(?<![:\w-])::?after\b"), "css-pseudo-element-after"),
 )
-_PSEUDO_CLASS = re.compile(r"[\w\])]:([a-z-]+)")
-_DECLARATION_BLOCK = re.compile(r"\{[^{}]*\}")
-_PROPERTY = re.compile(r"(?:^|[;{\s])([a-z][a-z-]*)\s*:")
+# A declaration block, skipped whole, or a pseudo-class in a selector.
+_PSEUDO_CLASS = re.compile(r"\{[^{}]*\}|[\w\])]:([a-z-]+)")
+# A property name after ``;``, ``{`` or a space, or at the start of a chunk.
+# The two patterns find what ``(?:^|[;{\s])name\s*:`` finds; starting with a
+# character class lets the regex engine skip ahead to candidates.
+_PROPERTY_FIRST = re.compile(r"([a-z][a-z-]*)\s*:")
+_PROPERTY = re.compile(r"[;{\s]([a-z][a-z-]*)\s*:")
 _IMAGE_FORMATS = {
     ".webp": "image-webp",
     ".svg": "image-svg",
@@ -162,9 +171,10 @@ def _property_slug(name: str) -> str:
 def detect_features(doc: HtmlDoc) -> dict[str, int]:
     """Return the caniemail slugs used in ``doc`` with the first line of each."""
     found: dict[str, int] = {}
+    known = load_features()
 
     def note(slug: str, line: int) -> None:
-        if slug not in found and feature(slug) is not None:
+        if slug not in found and slug in known:
             found[slug] = line
 
     for tag, line in doc.tag_lines.items():
@@ -207,15 +217,22 @@ def _css_features(
 
     seen: set[str] = set()
     for start, piece in zip(starts, pieces, strict=True):
-        for match in _PROPERTY.finditer(piece):
-            name = match.group(1)
+        # Inline styles mostly repeat properties already seen: skip a chunk
+        # with none new before walking its matches in Python.
+        if not block and seen.issuperset(_property_names(piece)):
+            continue
+        for name, offset in _property_uses(piece):
             if name not in seen:
                 seen.add(name)
-                note(_property_slug(name), line_at(start + match.start(1)))
+                note(_property_slug(name), line_at(start + offset))
     for literal, pattern, slug in _VALUE_SLUGS + (_BLOCK_SLUGS if block else ()):
-        if literal not in joined:
+        if isinstance(literal, tuple):
+            if not any(each in joined for each in literal):
+                continue
+        elif literal not in joined:
             continue
         if pattern is None:
+            assert isinstance(literal, str)
             note(slug, line_at(joined.index(literal)))
             continue
         found = pattern.search(joined)
@@ -225,23 +242,36 @@ def _css_features(
         _pseudo_classes(joined, line_at, note)
 
 
+def _property_uses(css: str) -> list[tuple[str, int]]:
+    """Return each property name used in ``css`` with its offset, in order."""
+    first = _PROPERTY_FIRST.match(css)
+    if first is None:
+        uses, position = [], 0
+    else:
+        uses, position = [(first.group(1), first.start(1))], first.end()
+    uses += [(m.group(1), m.start(1)) for m in _PROPERTY.finditer(css, position)]
+    return uses
+
+
+def _property_names(css: str) -> list[str]:
+    """Return the property names :func:`_property_uses` yields, found in C."""
+    first = _PROPERTY_FIRST.match(css)
+    if first is None:
+        return _PROPERTY.findall(css)
+    return [first.group(1), *_PROPERTY.findall(css, first.end())]
+
+
 def _pseudo_classes(
     css: str, line_at: Callable[[int], int], note: Callable[[str, int], None]
 ) -> None:
-    """Note pseudo-classes in selectors; declaration blocks are blanked first,
-    keeping their line breaks, so offsets still map to lines."""
-    selectors = _DECLARATION_BLOCK.sub(_blank_block, css)
+    """Note pseudo-classes in selectors; the pattern steps over declaration
+    blocks, so ``color:red`` inside one is no pseudo-class."""
     seen: set[str] = set()
-    for match in _PSEUDO_CLASS.finditer(selectors):
+    for match in _PSEUDO_CLASS.finditer(css):
         name = match.group(1)
-        if name not in seen:
+        if name is not None and name not in seen:
             seen.add(name)
             note(f"css-pseudo-class-{name}", line_at(match.start(1)))
-
-
-def _blank_block(match: re.Match[str]) -> str:
-    text = match.group(0)
-    return "{" + re.sub(r"[^\n]", " ", text[1:-1]) + "}"
 
 
 def _image_feature(src: str, line: int, note: Callable[[str, int], None]) -> None:
@@ -258,17 +288,12 @@ def _image_feature(src: str, line: int, note: Callable[[str, int], None]) -> Non
 def check_client_support(ctx: LintContext) -> Iterator[LintItem]:
     """Report features the target clients do not support, or support in part."""
     targets = ctx.options.clients
-    names = client_names()
     for part, doc in ctx.html:
         for slug, line in detect_features(doc).items():
-            item = feature(slug)
-            assert item is not None
-            lacking, partial = _support(item, targets)
-            if not lacking and not partial:
+            verdict = _verdict(slug, targets)
+            if verdict is None:
                 continue
-            graceful = slug in GRACEFUL or slug.startswith("css-pseudo-")
-            declared = UNSUPPORTED if lacking and not graceful else PARTIAL
-            message = _support_message(item, lacking, partial, names)
+            declared, message, item = verdict
             yield ctx.at_part(
                 declared,
                 message,
@@ -277,6 +302,21 @@ def check_client_support(ctx: LintContext) -> Iterator[LintItem]:
                 element=item.title,
                 evidence=item.url,
             )
+
+
+@lru_cache(maxsize=2048)
+def _verdict(slug: str, targets: tuple[str, ...]) -> tuple[Rule, str, Feature] | None:
+    """Return the rule, message and feature to report for ``slug``, or ``None``
+    when every target client supports it. Only the slug and the clients
+    matter, so the result is cached."""
+    item = feature(slug)
+    assert item is not None
+    lacking, partial = _support(item, targets)
+    if not lacking and not partial:
+        return None
+    graceful = slug in GRACEFUL or slug.startswith("css-pseudo-")
+    declared = UNSUPPORTED if lacking and not graceful else PARTIAL
+    return declared, _support_message(item, lacking, partial, client_names()), item
 
 
 def _support(item: Feature, targets: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -120,23 +120,39 @@ _ADDRESS_TAGS = re.compile(
     r"(?:postal_)?address\s*\}\}",
     re.I,
 )
-_ADDRESS_PATTERNS = [
-    re.compile(
-        r"\b\d{1,6}[A-Za-z]?\s+(?:[A-Z0-9][\w.'-]*\s+){0,4}"
-        r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way"
-        r"|Court|Ct|Place|Pl|Square|Sq|Parkway|Pkwy|Highway|Hwy|Terrace|Circle)\b",
+_STREET_TYPE = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way"
+    r"|Court|Ct|Place|Pl|Square|Sq|Parkway|Pkwy|Highway|Hwy|Terrace|Circle)\b"
+)
+# (cheap search that any match needs, or None; address pattern). A word
+# before a number ends in one of a few letters: searching for that letter,
+# spaces and a digit skips most texts before the slow case-blind search.
+_ADDRESS_PATTERNS: list[tuple[re.Pattern[str] | None, re.Pattern[str]]] = [
+    (
+        re.compile(_STREET_TYPE),
+        re.compile(r"\b\d{1,6}[A-Za-z]?\s+(?:[A-Z0-9][\w.'-]*\s+){0,4}" + _STREET_TYPE),
     ),
-    re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+", re.I),
-    re.compile(r"\b(?:Suite|Ste\.?|Floor)\s+\d+", re.I),
-    re.compile(r",\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),
-    re.compile(
-        r"\b[A-Z][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee)\s+\d+", re.I
+    (re.compile(r"[xX]\s+\d"), re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+", re.I)),
+    (
+        re.compile(r"[eErR.]\s+\d"),
+        re.compile(r"\b(?:Suite|Ste\.?|Floor)\s+\d+", re.I),
     ),
-    re.compile(
-        r"\b\d{1,4},?\s+(?:rue|avenue|boulevard|place|chemin|via|calle)\s", re.I
+    (None, re.compile(r",\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")),
+    (
+        re.compile(r"[eEgGzZ.]\s+\d"),
+        re.compile(
+            r"\b[A-Z][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee)\s+\d+",
+            re.I,
+        ),
     ),
-    re.compile(r"\b\d{4,5}\s+[A-Z][a-zé]+(?:\s|$)"),
-    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"),
+    (
+        None,
+        re.compile(
+            r"\b\d{1,4},?\s+(?:rue|avenue|boulevard|place|chemin|via|calle)\s", re.I
+        ),
+    ),
+    (None, re.compile(r"\b\d{4,5}\s+[A-Z][a-zé]+(?:\s|$)")),
+    (None, re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),
 ]
 
 
@@ -245,9 +261,19 @@ def check_body_unsubscribe(ctx: LintContext) -> Iterator[LintItem]:
 
 def has_postal_address(text: str) -> bool:
     """Return whether ``text`` contains a postal address or an address merge tag."""
-    if _ADDRESS_TAGS.search(text):
+    if _has_address_tag(text):
         return True
-    return any(pattern.search(text) for pattern in _ADDRESS_PATTERNS)
+    return any(
+        pattern.search(text)
+        for needed, pattern in _ADDRESS_PATTERNS
+        if needed is None or needed.search(text)
+    )
+
+
+def _has_address_tag(text: str) -> bool:
+    """Return whether ``text`` has an address merge tag. Both kinds start with
+    ``*|`` or ``{{``, so most text needs no pattern search."""
+    return ("*|" in text or "{{" in text) and _ADDRESS_TAGS.search(text) is not None
 
 
 def check_postal_address(ctx: LintContext) -> Iterator[LintItem]:
@@ -257,7 +283,7 @@ def check_postal_address(ctx: LintContext) -> Iterator[LintItem]:
     markup = [part.text or "" for part, _ in ctx.html]
     if not ctx.plain_text and not any(markup):
         return
-    if any(_ADDRESS_TAGS.search(text) for text in markup):
+    if any(_has_address_tag(text) for text in markup):
         return
     if has_postal_address(ctx.html_text) or has_postal_address(ctx.plain_text):
         return
