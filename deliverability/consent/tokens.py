@@ -24,7 +24,14 @@ from . import tables as t
 from .errors import TokenError, TokenProblem
 from .events import to_utc
 
-__all__ = ["TokenAction", "TokenGrant", "consume_token", "hash_token", "issue_token"]
+__all__ = [
+    "TokenAction",
+    "TokenGrant",
+    "consume_token",
+    "hash_token",
+    "issue_token",
+    "new_token",
+]
 
 _FORM = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -52,6 +59,19 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
+def new_token() -> str:
+    """Return 256 random bits as URL-safe text that never begins with ``-``.
+
+    A token that begins with a hyphen would read as an option when a person
+    pastes it into ``deliverability consent confirm TOKEN``; drawing again
+    keeps every remaining token equally likely.
+    """
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def issue_token(
     conn: Connection,
     *,
@@ -62,7 +82,7 @@ def issue_token(
     ttl: timedelta,
 ) -> str:
     """Create a token, store its hash, and return the token itself."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     conn.execute(
         t.tokens.insert().values(
             token_hash=hash_token(token),

@@ -14,6 +14,7 @@ from deliverability.consent.model import (
     check_purpose,
     next_state,
 )
+from deliverability.consent.tokens import new_token
 
 S, E = ConsentState, EventKind
 
@@ -81,3 +82,9 @@ def test_purpose_accepted(name: str) -> None:
 def test_purpose_rejected(name: str) -> None:
     with pytest.raises(ValueError, match="invalid purpose"):
         check_purpose(name)
+
+
+def test_tokens_never_start_with_hyphen() -> None:
+    tokens = [new_token() for _ in range(3000)]
+    assert not [token for token in tokens if token.startswith("-")]
+    assert len(set(tokens)) == len(tokens)
