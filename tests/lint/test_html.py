@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from deliverability.lint.css import strip_comments
 from deliverability.lint.htmlscan import scan_html
+from deliverability.lint.rules.html import _LONG_WORDS
 
 from .messages import BODY, build_message, codes, html_document
 
@@ -242,3 +244,23 @@ def test_script_url_message_names_scheme(lint):
 def test_split_tags_never_exceed_all_tags():
     doc = scan_html('<a href="/1">x</a><a href="/2">y</a><a href="/3">z</a>')
     assert doc.word_split_tags <= doc.tag_count
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("a{}/* x */b{}", "a{} b{}"),
+        ("a{}/* x\ny */b{}", "a{}\nb{}"),
+        ("a{}/*/b{}", "a{} "),
+        ("a{}/* open\n", "a{} \n"),
+        ("/**//**/x", "  x"),
+    ],
+)
+def test_strip_comments(source: str, expected: str) -> None:
+    assert strip_comments(source) == expected
+
+
+def test_long_words_need_a_word_start() -> None:
+    salad = "xyzabcdefgh " + "abcdefghij " * 5
+    assert _LONG_WORDS.search(salad) is not None
+    assert _LONG_WORDS.search("_" + salad) is None

@@ -203,9 +203,18 @@ _TINY_SPOTS = 2
 _TITLE_RATIO = 3.5
 _ZERO_WIDTH = re.compile("\\w[\u200b\u200c\u200d\ufeff]+\\w")
 _ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\ufeff"
-_LONG_WORDS = re.compile(r"(?:\b[a-zA-Z]{8,}\b\s+){5}\b[a-zA-Z]{8,}\b")
+# Six long words in a row. The first starts with a letter and looks back for
+# the word boundary, so the regex engine skips ahead to letters instead of
+# trying the boundary at every position.
+_LONG_WORDS = re.compile(
+    r"[a-zA-Z](?<!\w[a-zA-Z])[a-zA-Z]{7,}\b\s+"
+    r"(?:\b[a-zA-Z]{8,}\b\s+){4}\b[a-zA-Z]{8,}\b"
+)
+# The lookahead names the first letter of every phrase, so most positions
+# fail on one character class instead of trying each phrase in turn.
 _SPAM_PHRASES = re.compile(
-    r"\b(100% (?:guaranteed|free|satisfied)|act now|risk[- ]free|no obligation"
+    r"\b(?=[1acdelnoruvwy])"
+    r"(100% (?:guaranteed|free|satisfied)|act now|risk[- ]free|no obligation"
     r"|winner|you have been selected|once in a lifetime|double your"
     r"|earn \$\d+|cash bonus|lowest price|no credit check|viagra"
     r"|click here now|limited time only|urgent response)\b",

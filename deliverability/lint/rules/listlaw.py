@@ -127,6 +127,9 @@ _STREET_TYPE = (
 # (cheap search that any match needs, or None; address pattern). A word
 # before a number ends in one of a few letters: searching for that letter,
 # spaces and a digit skips most texts before the slow case-blind search.
+# Patterns without such a search start with their first character, then
+# look back for the word boundary: a leading ``\b`` would make the regex
+# engine try every position, where a character class lets it skip ahead.
 _ADDRESS_PATTERNS: list[tuple[re.Pattern[str] | None, re.Pattern[str]]] = [
     (
         re.compile(_STREET_TYPE),
@@ -148,11 +151,12 @@ _ADDRESS_PATTERNS: list[tuple[re.Pattern[str] | None, re.Pattern[str]]] = [
     (
         None,
         re.compile(
-            r"\b\d{1,4},?\s+(?:rue|avenue|boulevard|place|chemin|via|calle)\s", re.I
+            r"\d(?<!\w\d)\d{0,3},?\s+(?:rue|avenue|boulevard|place|chemin|via|calle)\s",
+            re.I,
         ),
     ),
-    (None, re.compile(r"\b\d{4,5}\s+[A-Z][a-zé]+(?:\s|$)")),
-    (None, re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")),
+    (None, re.compile(r"\d(?<!\w\d)\d{3,4}\s+[A-Z][a-zé]+(?:\s|$)")),
+    (None, re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]?\d[A-Z\d]?\s+\d[A-Z]{2}\b")),
 ]
 
 
