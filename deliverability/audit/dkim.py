@@ -3,7 +3,7 @@
 DKIM keys sit at ``<selector>._domainkey.<domain>`` and nothing in the DNS
 lists the selectors, so the check looks up the selectors it is given and
 then guesses from :data:`COMMON_SELECTORS`. One lookup of
-``_domainkey.<domain>`` first tells whether guessing can find anything: an
+``_domainkey.<domain>`` first shows whether guessing can find anything: an
 NXDOMAIN there means no name below it exists (RFC 8020), so the guesses are
 skipped. Each key record is parsed by :mod:`.dkim_record`.
 """
@@ -42,7 +42,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Selectors that mail services commonly use, probed when none is known.
-#: docs/dkim.md says which service each comes from. Services that generate
+#: docs/dkim.md lists which service each comes from. Services that generate
 #: random selectors (Amazon SES, Postmark) cannot be guessed.
 COMMON_SELECTORS: tuple[str, ...] = (
     "google",
@@ -254,7 +254,7 @@ def _node_state(node: Answer) -> str:
 
 
 def _failure_findings(failed: list[_Probe]) -> list[Finding]:
-    """One finding per failed given selector, one for all failed guesses."""
+    """Return one finding per failed given selector and one for all failed guesses."""
     findings = [
         lookup_failed(p.answer, f"the DKIM key of selector {p.selector}")
         for p in failed
@@ -279,7 +279,7 @@ def _key_entry(probe: _Probe) -> tuple[dict[str, Any] | None, list[Finding]]:
     records = [r for r in probe.answer.records if isinstance(r, TXTRecord)]
     parsed = DKIMKeyRecord.from_text(records[0].text, location=probe.name)
     if not probe.given and parsed.get("p") is None and len(records) == 1:
-        # A guessed name that holds some other TXT record (often a wildcard)
+        # A guessed name that contains some other TXT record (often a wildcard)
         # is not a DKIM key, so it is not reported as a broken one.
         return None, []
     findings = list(parsed.findings)

@@ -267,7 +267,7 @@ class ReportURI:
     size: str | None = None
     """The obsolete size limit after ``!``, e.g. ``10m``."""
     error: str | None = None
-    """Why the URI is invalid; ``None`` for a valid URI."""
+    """The reason the URI is invalid; ``None`` for a valid URI."""
 
     @property
     def valid(self) -> bool:
@@ -405,13 +405,13 @@ class DMARCRecord:
 
     @property
     def has_valid_rua(self) -> bool:
-        """Whether ``rua`` holds at least one valid URI."""
+        """Whether ``rua`` contains at least one valid URI."""
         return any(uri.valid for uri in self.rua)
 
     def policy_applies(self) -> bool:
         """Whether p, sp and np are all usable (RFC 9989, section 4.10.1).
 
-        When they are not, receivers act as if p=none if rua holds a valid
+        When they are not, receivers act as if p=none if rua contains a valid
         URI, and otherwise apply no DMARC policy at all.
         """
         return (
@@ -699,7 +699,7 @@ def _keyword_message(tag: _Tag, allowed: tuple[str, ...]) -> str:
     if tag.name in ("p", "sp", "np"):
         message += (
             " Because of it, RFC 9989 receivers ignore the record's policy: they "
-            "act as if p=none when rua holds a valid URI, and otherwise apply "
+            "act as if p=none when rua contains a valid URI, and otherwise apply "
             "no DMARC policy."
         )
     return message

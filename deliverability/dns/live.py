@@ -94,7 +94,7 @@ class LiveResolver(Resolver):
             raise InputError(f"invalid timeout {timeout}: give a positive number")
         if retries < 0:
             raise InputError(f"invalid retries {retries}: give 0 or more")
-        self._given = list(nameservers) if nameservers is not None else None
+        self._nameservers = list(nameservers) if nameservers is not None else None
         self.timeout = timeout
         self.retries = retries
         self._channels: dict[tuple[str, int], UDPChannel] = {}
@@ -102,9 +102,9 @@ class LiveResolver(Resolver):
 
     @property
     def nameservers(self) -> Sequence[tuple[str, int]]:
-        if self._given is None:
-            self._given = system_nameservers()
-        return self._given
+        if self._nameservers is None:
+            self._nameservers = system_nameservers()
+        return self._nameservers
 
     def describe(self) -> str:
         servers = ", ".join(f"{a}:{p}" if p != 53 else a for a, p in self.nameservers)
@@ -198,14 +198,14 @@ def _read_reply(
     reply: Reply, name: str, rdtype: str
 ) -> tuple[Status, tuple[Any, ...], list[str]]:
     """Walk the answer section from ``name`` through any CNAMEs."""
-    wanted = TYPE_CODES[rdtype]
+    expected_code = TYPE_CODES[rdtype]
     current = name
     chain: list[str] = []
     for _ in range(_MAX_CNAME_HOPS + 1):
         found = [
             value
             for owner, code, value in reply.answers
-            if owner == current and code == wanted
+            if owner == current and code == expected_code
         ]
         if found:
             return Status.ANSWER, sort_records(rdtype, found), chain
@@ -214,7 +214,7 @@ def _read_reply(
             for owner, code, value in reply.answers
             if owner == current and code == _CNAME_CODE
         ]
-        if not alias or wanted == _CNAME_CODE:
+        if not alias or expected_code == _CNAME_CODE:
             break
         current = alias[0]
         chain.append(current)
