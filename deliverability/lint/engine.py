@@ -240,11 +240,11 @@ def _run(message: ParsedMessage, name: str, options: LintOptions) -> LintReport:
     return report
 
 
-def _sources(message: ParsedMessage) -> dict[str, list[str]]:
-    sources = {"headers": message.header_lines}
+def _sources(message: ParsedMessage) -> dict[str, str | list[str]]:
+    sources: dict[str, str | list[str]] = {"headers": message.header_lines}
     for part in message.parts:
         if part.text is not None:
-            sources[part.path] = part.text.splitlines()
+            sources[part.path] = part.text
     return sources
 
 

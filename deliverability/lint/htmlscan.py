@@ -1,6 +1,6 @@
 """One pass over an HTML part, collecting what the HTML, link and image rules need.
 
-Built on :func:`tokenizer.tokenize`, which accepts unclosed tags, stray end
+It reads tokens as :mod:`tokenizer` does, accepting unclosed tags, stray end
 tags and truncated markup as browsers and ``html.parser`` do. The scanner keeps
 an element stack to know, for every piece of text, its colours and whether a
 client would hide it. Line numbers are lines of the decoded part.
@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import unescape
+from typing import Final
 
 from . import css
-from .tokenizer import feed
+from .tokenizer import (
+    END_GROUP,
+    RAW_TEXT,
+    START_GROUP,
+    TOKEN_PATTERN,
+    parse_attributes,
+    raw_text_end,
+)
 
 __all__ = ["HiddenBlock", "HtmlDoc", "Image", "Link", "Spot", "scan_html"]
 
@@ -127,200 +136,318 @@ class HtmlDoc:
         return " ".join(piece.strip() for piece in self.text_pieces if piece.strip())
 
 
-class _Frame:
-    __slots__ = ("tag", "line", "fg", "bg", "hidden", "tiny", "media")
+# A frame of the element stack: tag, foreground, background, the hidden
+# block it is in, whether its text is tiny, and the media element it is in.
+# A tuple: the scanner makes one per start tag.
+_Frame = tuple[str, Color | None, Color | None, HiddenBlock | None, bool, Spot | None]
+_TAG: Final = 0
+_FG: Final = 1
+_BG: Final = 2
+_HIDDEN: Final = 3
+_TINY: Final = 4
+_MEDIA: Final = 5
+_INHERIT = object()
+"""In :class:`_Element`: the value comes from the parent element."""
 
-    def __init__(
-        self,
-        tag: str,
-        line: int,
-        fg: Color | None,
-        bg: Color | None,
-        hidden: HiddenBlock | None,
-        tiny: bool,
-        media: Spot | None,
-    ) -> None:
-        self.tag = tag
-        self.line = line
-        self.fg = fg
-        self.bg = bg
-        self.hidden = hidden
-        self.tiny = tiny
-        self.media = media
+
+_Style = tuple[object, object, "str | None", object, list[str]]
+"""Foreground, background, reason to hide, tiny text and off-page details an
+element sets; :data:`_INHERIT` where it keeps its parent's."""
+
+
+class _Element:
+    """What one tag with one attribute list contributes, whatever its place.
+
+    Templates repeat the same tag and attributes many times; the scanner
+    works this out once per pair and combines it with the parent frame at
+    each occurrence.
+    """
+
+    __slots__ = (
+        "values",
+        "handlers",
+        "script_urls",
+        "style",
+        "fg",
+        "bg",
+        "hidden_reason",
+        "tiny",
+        "off_page",
+        "notes",
+        "plain",
+    )
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.handlers: list[str] = []
+        self.script_urls: list[str] = []
+        self.style = values.get("style", "")
+        self.fg: object = _INHERIT
+        self.bg: object = _INHERIT
+        self.hidden_reason: str | None = None
+        self.tiny: object = _INHERIT
+        self.off_page: list[str] = []
+        self.notes = False
+        """Whether the tag is one :meth:`_Scanner._notes` records."""
+        self.plain = True
+        """Whether the element inherits all of its frame from its parent."""
 
 
 class _Scanner:
-    """The :class:`TokenSink` that builds an :class:`HtmlDoc`."""
+    """Builds an :class:`HtmlDoc` in one pass over the tokens of a source.
+
+    :meth:`run` is the tokenizer's loop (:func:`tokenizer.feed`) with the
+    handling of the common cases written into it: a method call per token
+    cost a third of the scan. Text that is only white space matters inside
+    hidden blocks alone and is skipped elsewhere.
+    """
 
     def __init__(self, source: str) -> None:
-        self.line = 1
-        self.split = _WordSplitCounter(source)
+        self.source = source
         self.doc = HtmlDoc()
-        root = _Frame("#root", 0, (0, 0, 0), (255, 255, 255), None, False, None)
+        root: _Frame = ("#root", (0, 0, 0), (255, 255, 255), None, False, None)
         self.stack: list[_Frame] = [root]
         self.link: Link | None = None
         self.rules: dict[str, dict[str, str]] = {}
-        self.attribute_sets: dict[
-            tuple[tuple[str, str | None], ...], tuple[dict[str, str], list[str]]
+        self.elements: dict[
+            tuple[str, tuple[tuple[str, str | None], ...]], _Element
         ] = {}
-        """Values and handler names per attribute list: templates repeat them."""
-        self.merged: dict[tuple[str, str, str, str], dict[str, str]] = {}
-        """Declarations per (tag, class, id, style), cleared when :attr:`rules` grow."""
+        """Per (tag, attribute list); cleared when :attr:`rules` grow."""
+        self.element_styles: dict[tuple[object, ...], _Style] = {}
+        """Per tag and the attributes that set its style; cleared with
+        :attr:`elements`."""
         self.styles_seen: set[str] = set()
-        self.has_javascript = True
-        """False when the source has no ``javascript:``, to skip URL checks."""
+
+    def run(self) -> None:
+        """Scan the whole source."""
+        source = self.source
+        doc = self.doc
+        stack = self.stack
+        elements = self.elements
+        tag_lines = doc.tag_lines
+        styles_seen = self.styles_seen
+        search = TOKEN_PATTERN.search
+        parsed_attributes: dict[
+            str, tuple[tuple[tuple[str, str | None], ...], bool]
+        ] = {}
+        line = 1
+        counted = 0  # offset up to which newlines are counted into ``line``
+        position = 0
+        length = len(source)
+        tags = 0
+        # Word-split counting (see :attr:`HtmlDoc.word_split_tags`): tags in
+        # the current run that began right after a letter, and where the
+        # last tag ended.
+        run = 0
+        last_end = -1
+        split = 0
+        while position < length:
+            match = search(source, position)
+            start = match.start() if match else length
+            if start > position:
+                text = source[position:start]
+                frame = stack[-1]
+                if (
+                    frame[_HIDDEN] is not None
+                    or frame[_TAG] in _INVISIBLE_CONTENT
+                    or not text.isspace()
+                ):
+                    line += source.count("\n", counted, position)
+                    counted = position
+                    self.text(unescape(text) if "&" in text else text, line)
+            if match is None:
+                break
+            line += source.count("\n", counted, start)
+            counted = start
+            position = match.end()
+            kind = match.lastindex
+            if kind != START_GROUP and kind != END_GROUP:
+                continue  # a comment or a declaration
+            tags += 1
+            # _word_split, written out: it runs for every tag.
+            if run and start == last_end:
+                run += 1
+            elif start and source[start - 1] in _LETTERS:
+                run = 1
+            else:
+                run = 0
+            last_end = position
+            if run and source[position : position + 1] in _LETTERS:
+                split += run
+                run = 0
+            if kind == END_GROUP:
+                tag = match.group(END_GROUP).lower()
+                if tag == "a":
+                    self.link = None
+                elif tag == "body":
+                    doc.body_close += 1
+                if len(stack) > 1 and stack[-1][_TAG] == tag:
+                    del stack[-1]
+                else:
+                    self._close(tag)
+                continue
+            tag, raw = match.group(START_GROUP - 1, START_GROUP)
+            tag = tag.lower()
+            known = parsed_attributes.get(raw)
+            if known is None:  # templates repeat their attribute lists
+                known = parsed_attributes[raw] = (
+                    parse_attributes(raw.rstrip("/")),
+                    raw.rstrip().endswith("/"),
+                )
+            attributes, closing = known
+            if tag not in tag_lines:
+                tag_lines[tag] = line
+            element = elements.get((tag, attributes))
+            if element is None:
+                element = elements[tag, attributes] = self._element(
+                    tag, attributes, line
+                )
+            if element.notes:
+                self._notes(tag, element, line)
+            style = element.style
+            if style and style not in styles_seen:
+                styles_seen.add(style)
+                doc.css_chunks.append((line, style, False))
+            if closing or tag in VOID:
+                self._void(tag, element.values, line)
+                continue
+            parent = stack[-1]
+            if element.plain:
+                stack.append((tag, *parent[1:]))
+            else:
+                stack.append(self._frame(tag, element, parent, line))
+            if tag in RAW_TEXT:
+                stop, position, line, counted = self._raw_text(
+                    tag, position, line, counted
+                )
+                if stop >= 0:  # the end tag was found at source[stop:position]
+                    tags += 1
+                    run, added = _word_split(source, stop, position, run, last_end)
+                    split += added
+                    last_end = position
+        doc.tag_count = tags
+        doc.word_split_tags = split
+
+    def _raw_text(
+        self, tag: str, position: int, line: int, counted: int
+    ) -> tuple[int, int, int, int]:
+        """Take the raw text of ``tag`` up to its end tag; return where the
+        end tag starts (-1 when the source ends first), the new position,
+        line and counted offset."""
+        source = self.source
+        end = raw_text_end(tag, source, position)
+        stop = end.start() if end else len(source)
+        if stop > position:
+            line += source.count("\n", counted, position)
+            counted = position
+            text = source[position:stop]
+            if tag in ("title", "textarea") and "&" in text:
+                text = unescape(text)
+            self.text(text, line)
+        if end is None:
+            return -1, len(source), line, counted
+        line += source.count("\n", counted, stop)
+        self._close(tag)
+        return stop, end.end(), line, stop
+
+    def _close(self, tag: str) -> None:
+        """Pop the stack down to the innermost open ``tag``; a stray end tag
+        changes nothing."""
+        stack = self.stack
+        for depth in range(len(stack) - 1, 0, -1):
+            if stack[depth][_TAG] == tag:
+                del stack[depth:]
+                return
 
     # -- tags ---------------------------------------------------------------
 
-    def start_tag(
-        self,
-        tag: str,
-        attrs: tuple[tuple[str, str | None], ...],
-        self_closing: bool,
-        line: int,
-        begin: int,
-        end: int,
-    ) -> None:
-        """Take a start tag from the tokenizer."""
-        self.line = line
-        self.split.tag(begin, end)
+    def _notes(self, tag: str, element: _Element, line: int) -> None:
+        """Record what a noted tag, an event handler or a script URL adds."""
         doc = self.doc
-        doc.tag_count += 1
-        if tag not in doc.tag_lines:
-            doc.tag_lines[tag] = line
-        known = self.attribute_sets.get(attrs)
-        if known is None:
-            known = self.attribute_sets[attrs] = self._new_attributes(attrs, line)
-        values, handlers = known
-        for name in handlers:
+        for name in element.handlers:
             doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
         if tag in _NOTED_TAGS:
-            self._note_tag(tag, values, line)
-        if self.has_javascript:
-            self._note_script_urls(tag, values, line)
-        style = values.get("style")
-        if style and style not in self.styles_seen:
-            self.styles_seen.add(style)
-            doc.css_chunks.append((line, style, False))
-        if tag in VOID or self_closing:
-            self._void(tag, values, line)
-            return
-        self.stack.append(self._frame(tag, values, line))
+            self._note_tag(tag, element.values, line)
+        for name in element.script_urls:
+            doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
 
-    def _new_attributes(
-        self, attrs: tuple[tuple[str, str | None], ...], line: int
-    ) -> tuple[dict[str, str], list[str]]:
-        """Note the first line of each attribute; return the values by name
-        and the event handler attributes."""
+    def _frame(self, tag: str, element: _Element, parent: _Frame, line: int) -> _Frame:
+        """Return the frame of an element that sets colours, hiding, size,
+        position or media."""
+        fg = parent[_FG] if element.fg is _INHERIT else element.fg
+        bg = parent[_BG] if element.bg is _INHERIT else element.bg
+        hidden = parent[_HIDDEN]
+        if hidden is None and element.hidden_reason is not None:
+            hidden = HiddenBlock(line, f"<{tag}>", element.hidden_reason)
+            self.doc.hidden.append(hidden)
+        tiny = parent[_TINY] if element.tiny is _INHERIT else element.tiny
+        for detail in element.off_page:
+            self.doc.off_page.append(Spot(line, f"<{tag}>", detail))
+        media = parent[_MEDIA]
+        if tag == "video" or tag == "audio":
+            media = Spot(line, f"<{tag}>")
+            self.doc.media_without_fallback.append(media)
+        return (tag, fg, bg, hidden, tiny, media)  # type: ignore[return-value]
+
+    def _element(
+        self, tag: str, attrs: tuple[tuple[str, str | None], ...], line: int
+    ) -> _Element:
+        """Work out what a tag with these attributes sets, noting the first
+        line of each attribute."""
         values = {name: value or "" for name, value in attrs}
         lines = self.doc.attribute_lines
         for name in values:
             if name not in lines:
                 lines[name] = line
-        handlers = [
+        element = _Element(values)
+        element.handlers = [name for name in values if _is_handler(name)]
+        element.script_urls = [
             name
-            for name in values
-            if name.startswith("on") and len(name) > 3 and name.isalpha()
+            for name in ("href", "src", "action", "background")
+            if name in values and _is_script_url(values[name])
         ]
-        return values, handlers
-
-    def end_tag(self, tag: str, line: int, begin: int, end: int) -> None:
-        """Take an end tag from the tokenizer."""
-        self.line = line
-        self.doc.tag_count += 1
-        self.split.tag(begin, end)
-        if tag == "a":
-            self._end_link()
-        elif tag == "body":
-            self.doc.body_close += 1
-        stack = self.stack
-        for depth in range(len(stack) - 1, 0, -1):
-            if stack[depth].tag == tag:
-                del stack[depth:]
-                return
-
-    def text(self, data: str, line: int) -> None:
-        """Take a run of text from the tokenizer."""
-        self.line = line
-        self.split.run = 0
-        frame = self.stack[-1]
-        tag = frame.tag
-        if tag in _INVISIBLE_CONTENT:
-            self._invisible_data(tag, data)
-            return
-        if frame.hidden is not None:
-            frame.hidden.text.append(data)
-            return
-        stripped = data.strip()
-        if not stripped:
-            return
-        self.doc.text_pieces.append(data)
-        if self.link is not None:
-            self.link.text += data
-        if frame.media is not None:
-            frame.media.detail = "fallback"
-        if frame.tiny:
-            self.doc.tiny_text.append(Spot(line, f"<{tag}>", stripped))
-        self._check_contrast(frame, data)
-
-    def _note_tag(self, tag: str, values: dict[str, str], line: int) -> None:
-        doc = self.doc
-        if tag == "html":
-            doc.html_tags += 1
-        elif tag == "body":
-            doc.body_open += 1
-        elif tag in ("script", "iframe", "object", "embed", "applet", "frame"):
-            doc.risky.append(Spot(line, f"<{tag}>", tag))
-        elif tag == "form":
-            action = values.get("action", "").strip().lower()
-            kind = "form_mailto" if action.startswith("mailto:") else "form"
-            doc.risky.append(Spot(line, "<form>", kind))
-        elif tag == "a":
-            self._end_link()
-            if "href" in values:
-                self.link = Link(values["href"].strip(), line)
-                doc.links.append(self.link)
-        elif tag == "title" and doc.title is None:
-            doc.title = ""
-            doc.title_line = line
-
-    def _note_script_urls(self, tag: str, values: dict[str, str], line: int) -> None:
-        for name in ("href", "src", "action", "background"):
-            value = values.get(name)
-            if value and _is_script_url(value):
-                self.doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
-
-    def _void(self, tag: str, values: dict[str, str], line: int) -> None:
-        if tag == "img":
-            self._image(values, line)
-        top = self.stack[-1]
-        if tag in ("img", "input") and top.media is not None:
-            top.media.detail = "fallback"
-
-    def _image(self, values: dict[str, str], line: int) -> None:
-        image = Image(
-            src=values.get("src", "").strip(),
-            line=line,
-            alt=values.get("alt"),
-            width=values.get("width"),
-            height=values.get("height"),
-            linked=self.link is not None,
-            hidden=self.stack[-1].hidden is not None,
+        element.notes = bool(
+            element.handlers or element.script_urls or tag in _NOTED_TAGS
         )
-        declarations = css.parse_declarations(values.get("style", ""))
-        if image.width is None and "width" in declarations:
-            image.width = declarations["width"]
-        if image.height is None and "height" in declarations:
-            image.height = declarations["height"]
-        self.doc.images.append(image)
-        if self.link is not None:
-            self.link.has_image = True
+        if tag not in VOID:
+            # Links and images make most attribute lists unique; what sets the
+            # style repeats, so it is worked out once per combination.
+            key = (
+                tag,
+                element.style,
+                values.get("class"),
+                values.get("id"),
+                values.get("bgcolor"),
+                values.get("background"),
+                values.get("color") if tag == "font" else None,
+                "hidden" in values,
+            )
+            style = self.element_styles.get(key)
+            if style is None:
+                style = self.element_styles[key] = self._element_style(tag, values)
+            (
+                element.fg,
+                element.bg,
+                element.hidden_reason,
+                element.tiny,
+                element.off_page,
+            ) = style
+            element.plain = (
+                element.fg is _INHERIT
+                and element.bg is _INHERIT
+                and element.hidden_reason is None
+                and element.tiny is _INHERIT
+                and not element.off_page
+                and tag != "video"
+                and tag != "audio"
+            )
+        return element
 
-    def _frame(self, tag: str, values: dict[str, str], line: int) -> _Frame:
-        parent = self.stack[-1]
+    def _element_style(self, tag: str, values: dict[str, str]) -> _Style:
+        """Return the colours, hiding, text size and position an element sets."""
         declarations = self._declarations(tag, values)
-        fg = parent.fg
-        bg = parent.bg
+        fg: object = _INHERIT
+        bg: object = _INHERIT
         color = declarations.get("color") or (
             values.get("color") if tag == "font" else None
         )
@@ -337,37 +464,90 @@ class _Scanner:
             bg = css.background_color(declarations) or css.parse_color(
                 values.get("bgcolor", "")
             )
-
-        hidden = parent.hidden
-        if hidden is None and (declarations or "hidden" in values):
+        reason = None
+        if declarations or "hidden" in values:
             reason = _hidden_reason(values, declarations)
-            if reason:
-                hidden = HiddenBlock(line, f"<{tag}>", reason)
-                self.doc.hidden.append(hidden)
-        tiny = parent.tiny
-        if declarations:  # most elements have no style: skip the style checks
-            tiny = _tiny(tiny, declarations)
-            self._note_position(tag, declarations, line)
-        media = parent.media
-        if tag in ("video", "audio"):
-            media = Spot(line, f"<{tag}>")
-            self.doc.media_without_fallback.append(media)
-        return _Frame(tag, line, fg, bg, hidden, tiny, media)
+        if not declarations:  # most elements have no style: skip the style checks
+            return fg, bg, reason, _INHERIT, []
+        return fg, bg, reason, _tiny(declarations), _off_page(declarations)
+
+    def text(self, data: str, line: int) -> None:
+        """Take a run of text."""
+        frame = self.stack[-1]
+        tag = frame[_TAG]
+        if tag in _INVISIBLE_CONTENT:
+            self._invisible_data(tag, data, line)
+            return
+        hidden = frame[_HIDDEN]
+        if hidden is not None:
+            hidden.text.append(data)
+            return
+        stripped = data.strip()
+        if not stripped:
+            return
+        self.doc.text_pieces.append(data)
+        if self.link is not None:
+            self.link.text += data
+        media = frame[_MEDIA]
+        if media is not None:
+            media.detail = "fallback"
+        if frame[_TINY]:
+            self.doc.tiny_text.append(Spot(line, f"<{tag}>", stripped))
+        self._check_contrast(frame, data, line)
+
+    def _note_tag(self, tag: str, values: dict[str, str], line: int) -> None:
+        doc = self.doc
+        if tag == "html":
+            doc.html_tags += 1
+        elif tag == "body":
+            doc.body_open += 1
+        elif tag in ("script", "iframe", "object", "embed", "applet", "frame"):
+            doc.risky.append(Spot(line, f"<{tag}>", tag))
+        elif tag == "form":
+            action = values.get("action", "").strip().lower()
+            kind = "form_mailto" if action.startswith("mailto:") else "form"
+            doc.risky.append(Spot(line, "<form>", kind))
+        elif tag == "a":
+            self.link = None
+            if "href" in values:
+                self.link = Link(values["href"].strip(), line)
+                doc.links.append(self.link)
+        elif tag == "title" and doc.title is None:
+            doc.title = ""
+            doc.title_line = line
+
+    def _void(self, tag: str, values: dict[str, str], line: int) -> None:
+        if tag == "img":
+            self._image(values, line)
+        top = self.stack[-1]
+        if tag in ("img", "input") and top[_MEDIA] is not None:
+            top[_MEDIA].detail = "fallback"
+
+    def _image(self, values: dict[str, str], line: int) -> None:
+        image = Image(
+            src=values.get("src", "").strip(),
+            line=line,
+            alt=values.get("alt"),
+            width=values.get("width"),
+            height=values.get("height"),
+            linked=self.link is not None,
+            hidden=self.stack[-1][_HIDDEN] is not None,
+        )
+        declarations = css.parse_declarations(values.get("style", ""))
+        if image.width is None and "width" in declarations:
+            image.width = declarations["width"]
+        if image.height is None and "height" in declarations:
+            image.height = declarations["height"]
+        self.doc.images.append(image)
+        if self.link is not None:
+            self.link.has_image = True
 
     def _declarations(self, tag: str, values: dict[str, str]) -> dict[str, str]:
-        style = values.get("style", "")
-        if not self.rules:
-            return css.parse_declarations(style)
-        key = (tag, values.get("class", ""), values.get("id", ""), style)
-        merged = self.merged.get(key)
-        if merged is None:
-            merged = self.merged[key] = self._merge(tag, values, style)
-        return merged
-
-    def _merge(self, tag: str, values: dict[str, str], style: str) -> dict[str, str]:
         """Return the declarations of the ``<style>`` rules that match the
         element, overridden by its inline ``style``."""
-        inline = css.parse_declarations(style)
+        inline = css.parse_declarations(values.get("style", ""))
+        if not self.rules:
+            return inline
         merged: dict[str, str] = {}
         for key in _selector_keys(tag, values):
             rule = self.rules.get(key)
@@ -378,65 +558,50 @@ class _Scanner:
         merged.update(inline)
         return merged
 
-    def _note_position(self, tag: str, declarations: dict[str, str], line: int) -> None:
-        for side in ("top", "left"):
-            value = declarations.get(side)
-            if value is None or not value.startswith("-"):
-                continue
-            number = css.px_value(value)
-            if number is not None and number <= -100:
-                self.doc.off_page.append(Spot(line, f"<{tag}>", f"{side}:{value}"))
-
-    def _end_link(self) -> None:
-        self.link = None
-
     # -- text ---------------------------------------------------------------
 
-    def _invisible_data(self, tag: str, data: str) -> None:
+    def _invisible_data(self, tag: str, data: str, line: int) -> None:
         if tag == "style":
             # Blank the comments once here, so stripping again finds none.
             data = css.strip_comments(data)
-            self.doc.css_chunks.append((self.line, data, True))
-            self.merged.clear()
-            for rule in css.parse_rules(data):
+            self.doc.css_chunks.append((line, data, True))
+            rules = css.parse_rules(data)
+            if rules:
+                self.elements.clear()
+                self.element_styles.clear()
+            for rule in rules:
                 self.rules.setdefault(rule.selector, {}).update(rule.declarations)
         elif tag == "title" and self.doc.title is not None:
             self.doc.title += data
 
-    def _check_contrast(self, frame: _Frame, data: str) -> None:
-        fg, bg = frame.fg, frame.bg
+    def _check_contrast(self, frame: _Frame, data: str, line: int) -> None:
+        fg, bg = frame[_FG], frame[_BG]
         if fg is None or bg is None or len(self.doc.contrast) >= _CONTRAST_SAMPLES:
             return
         if css.contrast_ratio(fg, bg) < 4.5:
             sample = data.strip()[:60]
-            self.doc.contrast.append(
-                Contrast(self.line, f"<{frame.tag}>", fg, bg, sample)
-            )
+            self.doc.contrast.append(Contrast(line, f"<{frame[_TAG]}>", fg, bg, sample))
 
 
-class _WordSplitCounter:
-    """Count tags that sit inside a word, such as both tags in ``fr<b></b>ee``."""
+def _word_split(
+    source: str, start: int, end: int, run: int, last_end: int
+) -> tuple[int, int]:
+    """Step the word-split count over the tag at ``source[start:end]``.
 
-    __slots__ = ("source", "run", "last_end", "count")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.run = 0  # tags in the current run that started right after a letter
-        self.last_end = -1
-        self.count = 0
-
-    def tag(self, start: int, end: int) -> None:
-        source = self.source
-        if self.run and start == self.last_end:
-            self.run += 1
-        elif start > 0 and source[start - 1] in _LETTERS:
-            self.run = 1
-        else:
-            self.run = 0
-        self.last_end = end
-        if self.run and end < len(source) and source[end] in _LETTERS:
-            self.count += self.run
-            self.run = 0
+    ``run`` counts the tags of the current run that began right after a
+    letter, ``last_end`` is where the previous tag ended. Returns the new
+    run and the tags to add to the count: those of a run that a letter
+    follows, such as both tags in ``fr<b></b>ee``.
+    """
+    if run and start == last_end:
+        run += 1
+    elif start and source[start - 1] in _LETTERS:
+        run = 1
+    else:
+        run = 0
+    if run and source[end : end + 1] in _LETTERS:
+        return 0, run
+    return run, 0
 
 
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -455,6 +620,12 @@ def _selector_keys(tag: str, values: dict[str, str]) -> list[str]:
 
 _URL_IGNORED = re.compile(r"[\t\n\r]")
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
+_SCRIPT_INITIALS = frozenset("jJvV")
+
+
+def _is_handler(name: str) -> bool:
+    """Return whether an attribute name is an event handler (``onclick``)."""
+    return name[:2] == "on" and len(name) > 3 and name.isalpha()
 
 
 def _is_script_url(value: str) -> bool:
@@ -464,7 +635,10 @@ def _is_script_url(value: str) -> bool:
     characters and spaces around it (WHATWG URL Standard, basic URL parser),
     so ``java&#9;script:`` is still ``javascript:``.
     """
-    if not value:
+    # Whatever is dropped, the URL starts with its first character above
+    # U+0020: most URLs fail here, before the substitution.
+    start = value.lstrip("\x00- ")[:1]
+    if start not in _SCRIPT_INITIALS:
         return False
     cleaned = _URL_IGNORED.sub("", value).strip("\x00- ").lower()
     return cleaned.startswith(_SCRIPT_SCHEMES)
@@ -496,30 +670,40 @@ def _hidden_reason(values: dict[str, str], declarations: dict[str, str]) -> str 
     return None
 
 
-def _tiny(inherited: bool, declarations: dict[str, str]) -> bool:
-    """Return whether text gets a 0-1 px or transparent font (font-size inherits)."""
+def _tiny(declarations: dict[str, str]) -> object:
+    """Return whether text gets a 0-1 px or transparent font, or
+    :data:`_INHERIT` when the declarations leave the size to the parent."""
     if declarations.get("color") == "transparent":
         return True
     size = declarations.get("font-size")
     if size is None:
-        return inherited
+        return _INHERIT
     number = css.px_value(size)
     return number is not None and number <= 1
+
+
+def _off_page(declarations: dict[str, str]) -> list[str]:
+    """Return ``top:-500px``-like details for text placed far off the page."""
+    found = []
+    for side in ("top", "left"):
+        value = declarations.get(side)
+        if value is None or not value.startswith("-"):
+            continue
+        number = css.px_value(value)
+        if number is not None and number <= -100:
+            found.append(f"{side}:{value}")
+    return found
 
 
 def scan_html(source: str) -> HtmlDoc:
     """Scan ``source`` (decoded HTML); never raises for malformed markup."""
     scanner = _Scanner(source)
-    # Script URLs need the letters "script", written out or as character
-    # references; most mail has neither, and the attribute checks are skipped.
-    scanner.has_javascript = "script" in source.lower() or "&#" in source
-    feed(source, scanner)
+    scanner.run()
     doc = scanner.doc
-    doc.open_at_end = [frame.tag for frame in scanner.stack[1:]]
+    doc.open_at_end = [frame[_TAG] for frame in scanner.stack[1:]]
     for media in list(doc.media_without_fallback):
         if media.detail == "fallback":
             doc.media_without_fallback.remove(media)
-    doc.word_split_tags = scanner.split.count
     doc.content_after_html = _content_after_html(source)
     if doc.tag_count == 0:
         doc.tag_count = len(_ANY_TAG.findall(source))

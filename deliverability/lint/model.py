@@ -106,8 +106,9 @@ class LintReport:
     name: str
     """The file name or label of the message."""
     items: list[LintItem] = field(default_factory=list)
-    sources: dict[str, list[str]] = field(default_factory=dict)
-    """Lines of the header block and of each text part, for snippets."""
+    sources: dict[str, str | list[str]] = field(default_factory=dict)
+    """The header block's lines and each text part's text, for snippets;
+    a text is split into lines when a snippet first needs it."""
     details: dict[str, Any] = field(default_factory=dict)
     """Counts and sizes: parts, links, images, HTML bytes."""
     spamassassin: SpamAssassinResult | None = None
@@ -139,6 +140,8 @@ class LintReport:
         if item.part is None or item.line is None:
             return []
         lines = self.sources.get(item.part)
+        if isinstance(lines, str):
+            lines = self.sources[item.part] = lines.splitlines()
         if not lines:
             return []
         first = max(1, item.line - context)

@@ -18,9 +18,20 @@ from collections.abc import Iterator
 from html import unescape
 from typing import NamedTuple, Protocol
 
-__all__ = ["RAW_TEXT", "Token", "TokenSink", "feed", "tokenize"]
+__all__ = [
+    "END_GROUP",
+    "RAW_TEXT",
+    "START_GROUP",
+    "TOKEN_PATTERN",
+    "Token",
+    "TokenSink",
+    "feed",
+    "parse_attributes",
+    "raw_text_end",
+    "tokenize",
+]
 
-_TOKEN = re.compile(
+TOKEN_PATTERN = re.compile(
     r"""<(?:
         (?P<comment>!--.*?(?:--!?>|\Z))
       | (?P<declaration>[!?][^>]*+(?:>|\Z))
@@ -35,8 +46,12 @@ _TOKEN = re.compile(
 _ATTRIBUTE = re.compile(
     r"""([^\s"'>/=]++)(\s*=\s*(?:"([^"]*+)"|'([^']*+)'|([^\s>]++)))?"""
 )
-_END = _TOKEN.groupindex["end"]
-_START = _TOKEN.groupindex["attributes"]
+END_GROUP = TOKEN_PATTERN.groupindex["end"]
+"""The group of an end tag's name; ``match.lastindex`` when an end tag matched."""
+START_GROUP = TOKEN_PATTERN.groupindex["attributes"]
+"""The group of a start tag's attributes (its name is the group before);
+``match.lastindex`` when a start tag matched. Other matches are comments
+and declarations."""
 RAW_TEXT = frozenset(("script", "style", "title", "textarea"))
 """Elements whose content is text up to their end tag, not markup."""
 _RAW_END = {name: re.compile(rf"</{name}\s*>", re.I) for name in RAW_TEXT}
@@ -60,7 +75,10 @@ class Token(NamedTuple):
     """Offset just past the token."""
 
 
-def _attributes(source: str) -> tuple[tuple[str, str | None], ...]:
+def parse_attributes(source: str) -> tuple[tuple[str, str | None], ...]:
+    """Return (name, value) pairs of a start tag's attribute text; names in
+    lower case, values with character references decoded, ``None`` for an
+    attribute without a value."""
     if not source or source.isspace():
         return ()
     found: list[tuple[str, str | None]] = []
@@ -104,7 +122,7 @@ def feed(source: str, sink: TokenSink) -> None:
     counted = 0  # offset up to which newlines are counted into ``line``
     position = 0
     length = len(source)
-    search = _TOKEN.search
+    search = TOKEN_PATTERN.search
     start_tag, end_tag, text_sink = sink.start_tag, sink.end_tag, sink.text
     seen: dict[str, tuple[tuple[tuple[str, str | None], ...], bool]] = {}
     while position < length:
@@ -123,13 +141,13 @@ def feed(source: str, sink: TokenSink) -> None:
         # The last group that matched gives the kind: 5 (attributes) for a
         # start tag, 3 for an end tag, 1 or 2 for what is skipped.
         kind = match.lastindex
-        if kind == _START:
+        if kind == START_GROUP:
             name, attributes = match.group(4, 5)
             name = name.lower()
             known = seen.get(attributes)
             if known is None:  # templates repeat their attribute lists
                 known = seen[attributes] = (
-                    _attributes(attributes.rstrip("/")),
+                    parse_attributes(attributes.rstrip("/")),
                     attributes.rstrip().endswith("/"),
                 )
             parsed, closing = known
@@ -138,7 +156,7 @@ def feed(source: str, sink: TokenSink) -> None:
                 position, line, counted = _raw_text(
                     source, name, position, line, counted, sink
                 )
-        elif kind == _END:
+        elif kind == END_GROUP:
             end_tag(match.group(3).lower(), line, start, position)
 
 
@@ -147,7 +165,7 @@ def _raw_text(
 ) -> tuple[int, int, int]:
     """Pass raw text up to ``</name>`` to ``sink``; return the new position,
     line and counted offset."""
-    end = _RAW_END[name].search(source, position)
+    end = raw_text_end(name, source, position)
     stop = end.start() if end else len(source)
     if stop > position:
         line += source.count("\n", counted, position)
@@ -161,6 +179,11 @@ def _raw_text(
     line += source.count("\n", counted, stop)
     sink.end_tag(name, line, stop, end.end())
     return end.end(), line, stop
+
+
+def raw_text_end(name: str, source: str, position: int) -> re.Match[str] | None:
+    """Find the end tag ``</name>`` of a raw text element from ``position``."""
+    return _RAW_END[name].search(source, position)
 
 
 class _Collector:

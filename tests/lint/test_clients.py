@@ -96,3 +96,48 @@ def test_pseudo_class_points_at_its_line(lint):
     visited = [f for f in report.findings if f.location.endswith(":visited")]
     style_line = html.splitlines().index("<style>") + 1
     assert visited[0].location == f"part 2 text/html, line {style_line + 3}, :visited"
+
+
+def _features(html):
+    from deliverability.lint.htmlscan import scan_html
+    from deliverability.lint.rules.clients import detect_features
+
+    return detect_features(scan_html(html))
+
+
+def test_each_pseudo_class_of_a_chain_counts():
+    found = _features("<style>\nli:first-child:hover { color: red; }\n</style><p>x</p>")
+    assert found["css-pseudo-class-first-child"] == 2
+    assert found["css-pseudo-class-hover"] == 2
+
+
+def test_colon_inside_a_declaration_is_no_pseudo_class():
+    found = _features("<style>\np { color:red; background:url(a:b) }\n</style><p>x</p>")
+    assert not [slug for slug in found if slug.startswith("css-pseudo-class-")]
+
+
+def test_property_line_is_its_first_use_not_a_longer_name():
+    html = (
+        "<style>\n.a { padding-top: 1px; }\n.b { margin-top: 2px; }\n"
+        ".c {\n  top: 3px; }\n</style><p>x</p>"
+    )
+    found = _features(html)
+    assert found["css-padding"] == 2
+    assert found["css-left-right-top-bottom"] == 5
+
+
+def test_property_at_the_start_of_an_inline_style_counts():
+    found = _features('<p>a</p>\n<p style="float:left">b</p>')
+    assert found["css-float"] == 2
+
+
+def test_property_name_split_across_two_styles_does_not_count():
+    # One inline style ends with a bare word, the next starts with a colon:
+    # neither uses a property.
+    found = _features('<p style="float">a</p><p style=":left">b</p>')
+    assert "css-float" not in found
+
+
+def test_nul_inside_css_is_not_a_separator():
+    found = _features("<style>\np {\x00float: left }\n</style><p>x</p>")
+    assert "css-float" not in found
