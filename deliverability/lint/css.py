@@ -9,8 +9,8 @@ forgiving scanner, not a CSS parser: a malformed declaration is skipped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = [
     "NAMED_COLORS",
@@ -62,9 +62,9 @@ NAMED_COLORS: dict[str, tuple[int, int, int]] = {
 Color = tuple[int, int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class StyleRule:
-    """One rule of a ``<style>`` block with a simple selector."""
+class StyleRule(NamedTuple):
+    """One rule of a ``<style>`` block with a simple selector (a tuple, because
+    a template has thousands)."""
 
     selector: str
     """``tag``, ``.class``, ``#id`` or ``tag.class`` in lower case."""
@@ -129,11 +129,13 @@ def parse_rules(css: str) -> list[StyleRule]:
     css = strip_comments(css)
     css = _drop_at_blocks(css)
     rules: list[StyleRule] = []
-    for match in _RULE.finditer(css):
-        declarations = parse_declarations(match.group(2))
-        for selector in match.group(1).split(","):
-            selector = selector.strip().lower()
+    for selectors, body in _RULE.findall(css):
+        declarations = None
+        for selector in selectors.lower().split(","):
+            selector = selector.strip()
             if selector and _SIMPLE_SELECTOR.match(selector):
+                if declarations is None:
+                    declarations = parse_declarations(body)
                 rules.append(StyleRule(selector, declarations))
     return rules
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html import unescape
-from typing import Final
+from typing import Final, NamedTuple
 
 from . import css
 from .tokenizer import (
@@ -147,50 +147,37 @@ _HIDDEN: Final = 3
 _TINY: Final = 4
 _MEDIA: Final = 5
 _INHERIT = object()
-"""In :class:`_Element`: the value comes from the parent element."""
+"""In :class:`_Look`: the value comes from the parent element."""
 
 
-_Style = tuple[object, object, "str | None", object, list[str]]
-"""Foreground, background, reason to hide, tiny text and off-page details an
-element sets; :data:`_INHERIT` where it keeps its parent's."""
+class _Look(NamedTuple):
+    """What an element sets for the text inside it: colours, hiding, text
+    size, off-page position. :data:`_INHERIT` where it keeps its parent's."""
+
+    fg: object
+    bg: object
+    hidden_reason: str | None
+    tiny: object
+    off_page: list[str]
+    plain: bool
+    """Whether the element sets none of these and is no media element."""
 
 
-class _Element:
-    """What one tag with one attribute list contributes, whatever its place.
+class _Element(NamedTuple):
+    """What one tag with one attribute text contributes, wherever it is.
 
-    Templates repeat the same tag and attributes many times; the scanner
+    Templates repeat the same tag and attributes many times, so the scanner
     works this out once per pair and combines it with the parent frame at
     each occurrence.
     """
 
-    __slots__ = (
-        "values",
-        "handlers",
-        "script_urls",
-        "style",
-        "fg",
-        "bg",
-        "hidden_reason",
-        "tiny",
-        "off_page",
-        "notes",
-        "plain",
-    )
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-        self.handlers: list[str] = []
-        self.script_urls: list[str] = []
-        self.style = values.get("style", "")
-        self.fg: object = _INHERIT
-        self.bg: object = _INHERIT
-        self.hidden_reason: str | None = None
-        self.tiny: object = _INHERIT
-        self.off_page: list[str] = []
-        self.notes = False
-        """Whether the tag is one :meth:`_Scanner._notes` records."""
-        self.plain = True
-        """Whether the element inherits all of its frame from its parent."""
+    values: dict[str, str]
+    noted: bool
+    """Whether :meth:`_Scanner._notes` has something to record."""
+    style: str
+    look: _Look | None
+    """``None`` for void elements, which hold no text."""
+    self_closing: bool
 
 
 class _Scanner:
@@ -209,12 +196,12 @@ class _Scanner:
         self.stack: list[_Frame] = [root]
         self.link: Link | None = None
         self.rules: dict[str, dict[str, str]] = {}
-        self.elements: dict[
-            tuple[str, tuple[tuple[str, str | None], ...]], _Element
-        ] = {}
-        """Per (tag, attribute list); cleared when :attr:`rules` grow."""
-        self.element_styles: dict[tuple[object, ...], _Style] = {}
-        """Per tag and the attributes that set its style; cleared with
+        self.elements: dict[tuple[str, str], _Element] = {}
+        """Per tag and attribute text; cleared when :attr:`rules` grow."""
+        self.attributes: dict[str, tuple[tuple[str, str | None], ...]] = {}
+        """Parsed attributes per attribute text."""
+        self.looks: dict[tuple[object, ...], _Look] = {}
+        """Per tag and the attributes that set its look; cleared with
         :attr:`elements`."""
         self.styles_seen: set[str] = set()
 
@@ -227,9 +214,6 @@ class _Scanner:
         tag_lines = doc.tag_lines
         styles_seen = self.styles_seen
         search = TOKEN_PATTERN.search
-        parsed_attributes: dict[
-            str, tuple[tuple[tuple[str, str | None], ...], bool]
-        ] = {}
         line = 1
         counted = 0  # offset up to which newlines are counted into ``line``
         position = 0
@@ -288,34 +272,25 @@ class _Scanner:
                 continue
             tag, raw = match.group(START_GROUP - 1, START_GROUP)
             tag = tag.lower()
-            known = parsed_attributes.get(raw)
-            if known is None:  # templates repeat their attribute lists
-                known = parsed_attributes[raw] = (
-                    parse_attributes(raw.rstrip("/")),
-                    raw.rstrip().endswith("/"),
-                )
-            attributes, closing = known
             if tag not in tag_lines:
                 tag_lines[tag] = line
-            element = elements.get((tag, attributes))
+            element = elements.get((tag, raw))
             if element is None:
-                element = elements[tag, attributes] = self._element(
-                    tag, attributes, line
-                )
-            if element.notes:
-                self._notes(tag, element, line)
-            style = element.style
+                element = elements[tag, raw] = self._element(tag, raw, line)
+            values, noted, style, look, closing = element
+            if noted:
+                self._notes(tag, values, line)
             if style and style not in styles_seen:
                 styles_seen.add(style)
                 doc.css_chunks.append((line, style, False))
-            if closing or tag in VOID:
-                self._void(tag, element.values, line)
+            if closing or look is None:
+                self._void(tag, values, line)
                 continue
             parent = stack[-1]
-            if element.plain:
+            if look.plain:
                 stack.append((tag, *parent[1:]))
             else:
-                stack.append(self._frame(tag, element, parent, line))
+                stack.append(self._frame(tag, look, parent, line))
             if tag in RAW_TEXT:
                 stop, position, line, counted = self._raw_text(
                     tag, position, line, counted
@@ -361,27 +336,28 @@ class _Scanner:
 
     # -- tags ---------------------------------------------------------------
 
-    def _notes(self, tag: str, element: _Element, line: int) -> None:
+    def _notes(self, tag: str, values: dict[str, str], line: int) -> None:
         """Record what a noted tag, an event handler or a script URL adds."""
         doc = self.doc
-        for name in element.handlers:
-            doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
+        for name in values:
+            if _is_handler(name):
+                doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
         if tag in _NOTED_TAGS:
-            self._note_tag(tag, element.values, line)
-        for name in element.script_urls:
+            self._note_tag(tag, values, line)
+        for name in _script_urls(values):
             doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
 
-    def _frame(self, tag: str, element: _Element, parent: _Frame, line: int) -> _Frame:
+    def _frame(self, tag: str, look: _Look, parent: _Frame, line: int) -> _Frame:
         """Return the frame of an element that sets colours, hiding, size,
         position or media."""
-        fg = parent[_FG] if element.fg is _INHERIT else element.fg
-        bg = parent[_BG] if element.bg is _INHERIT else element.bg
+        fg = parent[_FG] if look.fg is _INHERIT else look.fg
+        bg = parent[_BG] if look.bg is _INHERIT else look.bg
         hidden = parent[_HIDDEN]
-        if hidden is None and element.hidden_reason is not None:
-            hidden = HiddenBlock(line, f"<{tag}>", element.hidden_reason)
+        if hidden is None and look.hidden_reason is not None:
+            hidden = HiddenBlock(line, f"<{tag}>", look.hidden_reason)
             self.doc.hidden.append(hidden)
-        tiny = parent[_TINY] if element.tiny is _INHERIT else element.tiny
-        for detail in element.off_page:
+        tiny = parent[_TINY] if look.tiny is _INHERIT else look.tiny
+        for detail in look.off_page:
             self.doc.off_page.append(Spot(line, f"<{tag}>", detail))
         media = parent[_MEDIA]
         if tag == "video" or tag == "audio":
@@ -389,61 +365,50 @@ class _Scanner:
             self.doc.media_without_fallback.append(media)
         return (tag, fg, bg, hidden, tiny, media)  # type: ignore[return-value]
 
-    def _element(
-        self, tag: str, attrs: tuple[tuple[str, str | None], ...], line: int
-    ) -> _Element:
-        """Work out what a tag with these attributes sets, noting the first
+    def _element(self, tag: str, raw: str, line: int) -> _Element:
+        """Work out what a tag with this attribute text sets, noting the first
         line of each attribute."""
-        values = {name: value or "" for name, value in attrs}
+        attributes = self.attributes.get(raw)
+        if attributes is None:
+            attributes = self.attributes[raw] = parse_attributes(raw.rstrip("/"))
+        values = {name: value or "" for name, value in attributes}
         lines = self.doc.attribute_lines
         for name in values:
             if name not in lines:
                 lines[name] = line
-        element = _Element(values)
-        element.handlers = [name for name in values if _is_handler(name)]
-        element.script_urls = [
-            name
-            for name in ("href", "src", "action", "background")
-            if name in values and _is_script_url(values[name])
-        ]
-        element.notes = bool(
-            element.handlers or element.script_urls or tag in _NOTED_TAGS
+        noted = tag in _NOTED_TAGS
+        if not noted:
+            # A cheap test that every handler and script URL passes (and a few
+            # other attributes): _notes then checks exactly.
+            for name, value in values.items():
+                if name[:2] == "on" or (
+                    name in _URL_ATTRIBUTES
+                    and value.lstrip("\x00- ")[:1] in _SCRIPT_INITIALS
+                ):
+                    noted = True
+                    break
+        style = values.get("style", "")
+        closing = raw.rstrip().endswith("/")
+        if tag in VOID:
+            return _Element(values, noted, style, None, closing)
+        # Links and images make most attribute lists unique. What sets the
+        # look repeats, so it is worked out once per combination.
+        key = (
+            tag,
+            style,
+            values.get("class"),
+            values.get("id"),
+            values.get("bgcolor"),
+            values.get("background"),
+            values.get("color") if tag == "font" else None,
+            "hidden" in values,
         )
-        if tag not in VOID:
-            # Links and images make most attribute lists unique; what sets the
-            # style repeats, so it is worked out once per combination.
-            key = (
-                tag,
-                element.style,
-                values.get("class"),
-                values.get("id"),
-                values.get("bgcolor"),
-                values.get("background"),
-                values.get("color") if tag == "font" else None,
-                "hidden" in values,
-            )
-            style = self.element_styles.get(key)
-            if style is None:
-                style = self.element_styles[key] = self._element_style(tag, values)
-            (
-                element.fg,
-                element.bg,
-                element.hidden_reason,
-                element.tiny,
-                element.off_page,
-            ) = style
-            element.plain = (
-                element.fg is _INHERIT
-                and element.bg is _INHERIT
-                and element.hidden_reason is None
-                and element.tiny is _INHERIT
-                and not element.off_page
-                and tag != "video"
-                and tag != "audio"
-            )
-        return element
+        look = self.looks.get(key)
+        if look is None:
+            look = self.looks[key] = self._look(tag, values)
+        return _Element(values, noted, style, look, closing)
 
-    def _element_style(self, tag: str, values: dict[str, str]) -> _Style:
+    def _look(self, tag: str, values: dict[str, str]) -> _Look:
         """Return the colours, hiding, text size and position an element sets."""
         declarations = self._declarations(tag, values)
         fg: object = _INHERIT
@@ -467,9 +432,21 @@ class _Scanner:
         reason = None
         if declarations or "hidden" in values:
             reason = _hidden_reason(values, declarations)
-        if not declarations:  # most elements have no style: skip the style checks
-            return fg, bg, reason, _INHERIT, []
-        return fg, bg, reason, _tiny(declarations), _off_page(declarations)
+        tiny: object = _INHERIT
+        off_page: list[str] = []
+        if declarations:  # most elements have no style: skip the style checks
+            tiny = _tiny(declarations)
+            off_page = _off_page(declarations)
+        plain = (
+            fg is _INHERIT
+            and bg is _INHERIT
+            and reason is None
+            and tiny is _INHERIT
+            and not off_page
+            and tag != "video"
+            and tag != "audio"
+        )
+        return _Look(fg, bg, reason, tiny, off_page, plain)
 
     def text(self, data: str, line: int) -> None:
         """Take a run of text."""
@@ -568,7 +545,7 @@ class _Scanner:
             rules = css.parse_rules(data)
             if rules:
                 self.elements.clear()
-                self.element_styles.clear()
+                self.looks.clear()
             for rule in rules:
                 self.rules.setdefault(rule.selector, {}).update(rule.declarations)
         elif tag == "title" and self.doc.title is not None:
@@ -621,6 +598,16 @@ def _selector_keys(tag: str, values: dict[str, str]) -> list[str]:
 _URL_IGNORED = re.compile(r"[\t\n\r]")
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
 _SCRIPT_INITIALS = frozenset("jJvV")
+_URL_ATTRIBUTES = ("href", "src", "action", "background")
+
+
+def _script_urls(values: dict[str, str]) -> list[str]:
+    """Return the URL attributes whose value runs script."""
+    return [
+        name
+        for name in _URL_ATTRIBUTES
+        if name in values and _is_script_url(values[name])
+    ]
 
 
 def _is_handler(name: str) -> bool:

@@ -22,7 +22,7 @@ import email.policy
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from typing import TypeVar
 
@@ -131,19 +131,21 @@ class ParsedMessage:
     root: Message
     has_headers: bool = True
     """False for HTML linted without a header file."""
+    by_name: dict[str, list[HeaderField]] = field(default_factory=dict)
+    """The fields by lower-case name, in order; built on the first lookup
+    (rules look fields up a dozen times per message)."""
 
     def header(self, name: str) -> HeaderField | None:
         """Return the first field called ``name`` (case-insensitive), if any."""
-        lowered = name.lower()
-        for item in self.headers:
-            if item.name.lower() == lowered:
-                return item
-        return None
+        found = self.all_headers(name)
+        return found[0] if found else None
 
     def all_headers(self, name: str) -> list[HeaderField]:
         """Return every field called ``name``, in order."""
-        lowered = name.lower()
-        return [item for item in self.headers if item.name.lower() == lowered]
+        if not self.by_name and self.headers:
+            for item in self.headers:
+                self.by_name.setdefault(item.name.lower(), []).append(item)
+        return self.by_name.get(name.lower(), [])
 
     def text_parts(self, content_type: str) -> list[Part]:
         """Return the decoded inline parts of ``content_type``."""

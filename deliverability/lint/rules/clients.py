@@ -107,38 +107,66 @@ _PROPERTY_FAMILIES = (
     ("grid-template", "css-grid-template"),
 )
 _SIDES = {"left", "right", "top", "bottom"}
-# (literal that must occur, or a tuple of literals one of which must occur,
-# pattern, slug): the cheap substring test skips most regex searches.
-_VALUE_SLUGS = (
-    ("flex", re.compile(r"display\s*:\s*(?:inline-)?flex"), "css-display-flex"),
-    ("grid", re.compile(r"display\s*:\s*(?:inline-)?grid"), "css-display-grid"),
-    ("none", re.compile(r"display\s*:\s*none"), "css-display-none"),
-    ("linear-gradient(", None, "css-linear-gradient"),
-    ("radial-gradient(", None, "css-radial-gradient"),
-    ("conic-gradient(", None, "css-conic-gradient"),
-    ("calc(", None, "css-unit-calc"),
-    ("var(--", None, "css-variables"),
-    ("rgba(", None, "css-rgba"),
-    ("important", re.compile(r"!\s*important"), "css-important"),
-    ("rem", re.compile(r"\d(?:\.\d+)?rem\b"), "css-unit-rem"),
-    (("vw", "vh"), re.compile(r"\d(?:\.\d+)?v(?:w|h)\b"), "css-unit-vw"),
+# (gate, literal, pattern, slug). The gate is a substring of every match,
+# shared by several entries, so one test skips them all. The literal, or one
+# of a tuple of literals, must occur: without a pattern it is the feature,
+# with one a cheap test that skips most regex searches.
+_VALUE_SLUGS: tuple[
+    tuple[str | None, str | tuple[str, ...] | None, re.Pattern[str] | None, str],
+    ...,
+] = (
+    ("gradient(", "linear-gradient(", None, "css-linear-gradient"),
+    ("gradient(", "radial-gradient(", None, "css-radial-gradient"),
+    ("gradient(", "conic-gradient(", None, "css-conic-gradient"),
+    (None, "calc(", None, "css-unit-calc"),
+    (None, "var(--", None, "css-variables"),
+    (None, "rgba(", None, "css-rgba"),
+    (None, None, re.compile(r"!\s*important"), "css-important"),
+    (None, "rem", re.compile(r"\d(?:\.\d+)?rem\b"), "css-unit-rem"),
+    (None, ("vw", "vh"), re.compile(r"\d(?:\.\d+)?v(?:w|h)\b"), "css-unit-vw"),
     (
+        "(",
         ("min(", "max(", "clamp("),
         re.compile(r"(?:min|max|clamp)\("),
         "css-function-clamp",
     ),
 )
-_BLOCK_SLUGS = (
-    ("@media", None, "css-at-media"),
-    ("prefers-color-scheme", None, "css-at-media-prefers-color-scheme"),
-    ("prefers-reduced-motion", None, "css-at-media-prefers-reduced-motion"),
-    ("@font-face", None, "css-at-font-face"),
-    ("@import", None, "css-at-import"),
-    ("@keyframes", None, "css-at-keyframes"),
-    ("@supports", None, "css-at-supports"),
-    ("before", re.compile(r"(?<![:\w-])::?before\b"), "css-pseudo-element-before"),
-    ("after", re.compile(r"(?<![:\w-])::?after\b"), "css-pseudo-element-after"),
+_BLOCK_SLUGS: tuple[
+    tuple[str | None, str | tuple[str, ...] | None, re.Pattern[str] | None, str],
+    ...,
+] = (
+    ("@", "@media", None, "css-at-media"),
+    ("prefers-", "prefers-color-scheme", None, "css-at-media-prefers-color-scheme"),
+    (
+        "prefers-",
+        "prefers-reduced-motion",
+        None,
+        "css-at-media-prefers-reduced-motion",
+    ),
+    ("@", "@font-face", None, "css-at-font-face"),
+    ("@", "@import", None, "css-at-import"),
+    ("@", "@keyframes", None, "css-at-keyframes"),
+    ("@", "@supports", None, "css-at-supports"),
+    # The colon comes first, so the regex engine jumps between colons. The
+    # look-behind then rules out a word character, a hyphen or a colon before.
+    (
+        None,
+        None,
+        re.compile(r":(?<![:\w-]:):?before\b"),
+        "css-pseudo-element-before",
+    ),
+    (None, None, re.compile(r":(?<![:\w-]:):?after\b"), "css-pseudo-element-after"),
 )
+_AT_WORD = re.compile(r"@([a-z-]+)")
+"""The word after an ``@``: one search finds every at-rule in use."""
+# display:flex, display:inline-grid, display:none: one search from the
+# literal "display" finds the first of each.
+_DISPLAY = re.compile(r"display\s*:\s*(?:(none)|(?:inline-)?(flex|grid))")
+_DISPLAY_SLUGS = {
+    "flex": "css-display-flex",
+    "grid": "css-display-grid",
+    "none": "css-display-none",
+}
 # A declaration block, skipped whole, or a pseudo-class in a selector: a
 # colon after a word character, ``]`` or ``)``, so that in
 # ``li:first-child:hover`` both count. The pattern starts at the colon and
@@ -234,21 +262,54 @@ def _css_features(
 
     for name, position in _first_property_uses(pieces):
         note(_property_slug(name), line_at(position))
-    for literal, pattern, slug in _VALUE_SLUGS + (_BLOCK_SLUGS if block else ()):
+    _display_values(joined, line_at, note)
+    gates: dict[str, bool] = {}
+    at_words: list[str] = []
+    for gate, literal, pattern, slug in _VALUE_SLUGS + (_BLOCK_SLUGS if block else ()):
+        if gate is not None:
+            passed = gates.get(gate)
+            if passed is None:
+                passed = gates[gate] = gate in joined
+                if gate == "@" and passed:
+                    at_words = list(dict.fromkeys(_AT_WORD.findall(joined)))
+            if not passed:
+                continue
         if isinstance(literal, tuple):
             if not any(each in joined for each in literal):
                 continue
-        elif literal not in joined:
+        elif literal is not None and pattern is None:
+            if gate == "@" and not any(w.startswith(literal[1:]) for w in at_words):
+                continue  # "@media" occurs where a word after "@" starts "media"
+            position = joined.find(literal)
+            if position >= 0:
+                note(slug, line_at(position))
             continue
-        if pattern is None:
-            assert isinstance(literal, str)
-            note(slug, line_at(joined.index(literal)))
+        elif literal is not None and literal not in joined:
             continue
+        assert pattern is not None
         found = pattern.search(joined)
-        if found:
+        if found is not None:
             note(slug, line_at(found.start()))
     if block:
         _pseudo_classes(joined, line_at, note)
+
+
+def _display_values(
+    css: str, line_at: Callable[[int], int], note: Callable[[str, int], None]
+) -> None:
+    """Note display:flex, display:grid and display:none (inline- forms too)."""
+    if "display" not in css:
+        return
+    first: dict[str, int] = {}
+    for match in _DISPLAY.finditer(css):
+        value = match.group(1) or match.group(2)
+        if value not in first:
+            first[value] = match.start()
+            if len(first) == len(_DISPLAY_SLUGS):
+                break
+    for value, slug in _DISPLAY_SLUGS.items():  # in the order of the data
+        if value in first:
+            note(slug, line_at(first[value]))
 
 
 def _first_property_uses(pieces: list[str]) -> list[tuple[str, int]]:

