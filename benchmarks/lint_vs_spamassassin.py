@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from deliverability.lint import lint_bytes, wrap_html
+from deliverability.lint import clear_caches, lint_bytes, wrap_html
 from deliverability.lint.spamassassin import parse_report
 
 FOLDERS = (
@@ -130,7 +130,12 @@ def rule_counts(
 
 
 def time_lint(messages: list[tuple[str, bytes]]) -> tuple[float, int]:
-    """Lint every message; return the wall time and the number of findings."""
+    """Lint every message; return the wall time and the number of findings.
+
+    The linter's caches start empty, so a pass gains nothing from the one
+    before it, only from messages earlier in the same pass.
+    """
+    clear_caches()
     findings = 0
     started = time.perf_counter()
     for name, data in messages:
@@ -184,6 +189,7 @@ def main() -> int:
         "ratio": round(sa_seconds / lint_seconds, 1),
         "findings": passes[0][1],
         "python": platform.python_version(),
+        "interpreter": sys.executable,
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
     }

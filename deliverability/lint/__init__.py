@@ -8,7 +8,14 @@ element at fault. :func:`run_spamassassin` adds a local SpamAssassin score.
 
 from __future__ import annotations
 
-from .engine import decode_html, lint_bytes, lint_html, lint_path, wrap_html
+from .engine import (
+    clear_caches,
+    decode_html,
+    lint_bytes,
+    lint_html,
+    lint_path,
+    wrap_html,
+)
 from .model import (
     DEFAULT_CLIENTS,
     DEFAULT_MAX_SIZE,
@@ -30,6 +37,7 @@ __all__ = [
     "LintReport",
     "SpamAssassinResult",
     "SpamAssassinRule",
+    "clear_caches",
     "decode_html",
     "lint_bytes",
     "lint_html",

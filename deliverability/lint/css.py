@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 __all__ = [
     "NAMED_COLORS",
+    "clear_caches",
     "StyleRule",
     "background_color",
     "contrast_ratio",
@@ -264,3 +265,10 @@ def _luminance(color: Color) -> float:
         else:
             values.append(((scaled + 0.055) / 1.055) ** 2.4)
     return 0.2126 * values[0] + 0.7152 * values[1] + 0.0722 * values[2]
+
+
+def clear_caches() -> None:
+    """Forget the declarations, colours and contrast ratios parsed so far."""
+    parse_declarations.cache_clear()
+    parse_color.cache_clear()
+    contrast_ratio.cache_clear()

@@ -23,7 +23,15 @@ from .tokenizer import (
     raw_text_end,
 )
 
-__all__ = ["HiddenBlock", "HtmlDoc", "Image", "Link", "Spot", "scan_html"]
+__all__ = [
+    "HiddenBlock",
+    "HtmlDoc",
+    "Image",
+    "Link",
+    "Spot",
+    "clear_caches",
+    "scan_html",
+]
 
 VOID = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
@@ -198,8 +206,6 @@ class _Scanner:
         self.rules: dict[str, dict[str, str]] = {}
         self.elements: dict[tuple[str, str], _Element] = {}
         """Per tag and attribute text; cleared when :attr:`rules` grow."""
-        self.attributes: dict[str, tuple[tuple[str, str | None], ...]] = {}
-        """Parsed attributes per attribute text."""
         self.looks: dict[tuple[object, ...], _Look] = {}
         """Per tag and the attributes that set its look; cleared with
         :attr:`elements`."""
@@ -368,44 +374,24 @@ class _Scanner:
     def _element(self, tag: str, raw: str, line: int) -> _Element:
         """Work out what a tag with this attribute text sets, noting the first
         line of each attribute."""
-        attributes = self.attributes.get(raw)
-        if attributes is None:
-            attributes = self.attributes[raw] = parse_attributes(raw.rstrip("/"))
-        values = {name: value or "" for name, value in attributes}
+        static = _STATIC.get((tag, raw))
+        if static is None:
+            static = _static(tag, raw)
+        values, noted, style, closing, key = static
         lines = self.doc.attribute_lines
         for name in values:
             if name not in lines:
                 lines[name] = line
-        noted = tag in _NOTED_TAGS
-        if not noted:
-            # A cheap test that every handler and script URL passes (and a few
-            # other attributes): _notes then checks exactly.
-            for name, value in values.items():
-                if name[:2] == "on" or (
-                    name in _URL_ATTRIBUTES
-                    and value.lstrip("\x00- ")[:1] in _SCRIPT_INITIALS
-                ):
-                    noted = True
-                    break
-        style = values.get("style", "")
-        closing = raw.rstrip().endswith("/")
-        if tag in VOID:
+        if key is None:
             return _Element(values, noted, style, None, closing)
-        # Links and images make most attribute lists unique. What sets the
-        # look repeats, so it is worked out once per combination.
-        key = (
-            tag,
-            style,
-            values.get("class"),
-            values.get("id"),
-            values.get("bgcolor"),
-            values.get("background"),
-            values.get("color") if tag == "font" else None,
-            "hidden" in values,
-        )
-        look = self.looks.get(key)
+        # Without <style> rules, the look depends on the attributes alone and
+        # is shared between documents.
+        looks = self.looks if self.rules else _PLAIN_LOOKS
+        look = looks.get(key)
         if look is None:
-            look = self.looks[key] = self._look(tag, values)
+            if len(looks) >= _CACHE_MAX:
+                looks.clear()
+            look = looks[key] = self._look(tag, values)
         return _Element(values, noted, style, look, closing)
 
     def _look(self, tag: str, values: dict[str, str]) -> _Look:
@@ -599,6 +585,59 @@ _URL_IGNORED = re.compile(r"[\t\n\r]")
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
 _SCRIPT_INITIALS = frozenset("jJvV")
 _URL_ATTRIBUTES = ("href", "src", "action", "background")
+
+
+_Static = tuple[dict[str, str], bool, str, bool, "tuple[object, ...] | None"]
+_STATIC: dict[tuple[str, str], _Static] = {}
+"""What a tag and attribute text give whatever the document: the values by
+name, whether :meth:`_Scanner._notes` has work, the style, whether the tag
+closes itself and the key of its look (``None`` for void tags). Shared by
+all scans in the process; campaigns repeat their templates' markup."""
+_PLAIN_LOOKS: dict[tuple[object, ...], _Look] = {}
+"""Looks by key for documents without ``<style>`` rules, shared likewise."""
+_CACHE_MAX = 8192
+"""Entries per shared cache; a full cache starts over."""
+
+
+def _static(tag: str, raw: str) -> _Static:
+    """Work out and remember what ``tag`` with attribute text ``raw`` gives."""
+    values = {name: value or "" for name, value in parse_attributes(raw.rstrip("/"))}
+    noted = tag in _NOTED_TAGS
+    if not noted:
+        # A cheap test that every handler and script URL passes (and a few
+        # other attributes): _notes then checks exactly.
+        for name, value in values.items():
+            if name[:2] == "on" or (
+                name in _URL_ATTRIBUTES
+                and value.lstrip("\x00- ")[:1] in _SCRIPT_INITIALS
+            ):
+                noted = True
+                break
+    style = values.get("style", "")
+    key = None
+    if tag not in VOID:
+        # Links and images make most attribute lists unique. What sets the
+        # look repeats, so it is worked out once per combination.
+        key = (
+            tag,
+            style,
+            values.get("class"),
+            values.get("id"),
+            values.get("bgcolor"),
+            values.get("background"),
+            values.get("color") if tag == "font" else None,
+            "hidden" in values,
+        )
+    if len(_STATIC) >= _CACHE_MAX:
+        _STATIC.clear()
+    static = _STATIC[tag, raw] = (values, noted, style, raw.rstrip().endswith("/"), key)
+    return static
+
+
+def clear_caches() -> None:
+    """Forget what the shared caches hold (for measurements that start cold)."""
+    _STATIC.clear()
+    _PLAIN_LOOKS.clear()
 
 
 def _script_urls(values: dict[str, str]) -> list[str]:

@@ -21,7 +21,7 @@ from ..css import strip_comments
 from ..htmlscan import HtmlDoc
 from ..model import LintItem
 
-__all__ = ["GRACEFUL", "RULES", "detect_features"]
+__all__ = ["GRACEFUL", "RULES", "clear_caches", "detect_features"]
 
 
 UNSUPPORTED = rule(
@@ -441,6 +441,12 @@ def _support_message(
             + ", ".join(names.get(c, c) for c in partial)
         )
     return " ".join(pieces) + "."
+
+
+def clear_caches() -> None:
+    """Forget the slugs and verdicts worked out so far."""
+    _SLUGS.clear()
+    _verdict.cache_clear()
 
 
 RULES = (check_client_support,)
