@@ -107,14 +107,14 @@ def parse_declarations(style: str) -> dict[str, str]:
     wins, as in CSS.
     """
     result: dict[str, str] = {}
-    for chunk in style.split(";"):
+    for chunk in style.lower().split(";"):
         name, sep, value = chunk.partition(":")
         if not sep:
             continue
-        name = name.strip().lower()
+        name = name.strip()
         if not name or not name.replace("-", "").isalnum():
             continue
-        value = value.strip().lower()
+        value = value.strip()
         if value.endswith("!important"):
             value = value[: -len("!important")].strip()
         result[name] = value

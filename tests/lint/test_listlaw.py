@@ -151,3 +151,60 @@ def test_unsubscribe_wordings_count(lint, words):
     html = html_without_footer(f"<p>1200 Market Street {link}</p>")
     report = lint(build_message(html=html, text="Hello garden friends."))
     assert "lint.list.body_unsubscribe_missing" not in codes(report)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Musterstraße 5, 10115 Berlin",
+        "MUSTERSTRASSE 12",
+        "Hauptstr. 3",
+        "Feldweg 7",
+        "Rosengasse 4",
+        "Marktplatz 1",
+        "Lindenallee 22",
+        "Suite 400",
+        "STE. 12",
+        "3rd Floor 2",
+        "PO Box 17",
+    ],
+)
+def test_address_forms_found(text):
+    from deliverability.lint.rules.listlaw import has_postal_address
+
+    assert has_postal_address(f"Example Gardens, {text}")
+
+
+@pytest.mark.parametrize("text", ["Call us on 5", "Nothing here 5", "Am Weg"])
+def test_text_without_address(text):
+    from deliverability.lint.rules.listlaw import has_postal_address
+
+    assert not has_postal_address(text)
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("https://example.com/UNSUBSCRIBE?u=1", True),
+        ("https://example.com/Opt-Out", True),
+        ("https://example.com/abmelden", True),
+        ("https://example.com/news", False),
+        # Case-blind matching equates the long s with s; non-ASCII text
+        # keeps that behaviour.
+        ("https://example.com/un\u017fubscribe", True),
+        ("https://example.com/D\u00c9SINSCRIPTION", True),
+    ],
+)
+def test_unsubscribe_words_in_urls(url, found):
+    from deliverability.lint.rules.listlaw import _says_unsubscribe
+
+    assert _says_unsubscribe(url) is found
+
+
+def test_address_tag_after_other_merge_tags():
+    from deliverability.lint.rules.listlaw import _has_address_tag
+
+    html = "*|MC:SUBJECT|* *|FNAME|* <p>*|HTML:LIST_ADDRESS_HTML|*</p>"
+    assert _has_address_tag(html)
+    assert _has_address_tag("{{ Address }}")
+    assert not _has_address_tag("*|FNAME|* {{ name }}")

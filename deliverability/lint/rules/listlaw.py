@@ -139,12 +139,15 @@ _ADDRESS_PATTERNS: list[tuple[re.Pattern[str] | None, re.Pattern[str]]] = [
     ),
     (re.compile(r"[xX]\s+\d"), re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+", re.I)),
     (
-        re.compile(r"[eErR.]\s+\d"),
+        # "te" of Suite and Ste, "or" of Floor (any case), then the number.
+        re.compile(r"[tToO][eErR]\.?\s+\d"),
         re.compile(r"\b(?:Suite|Ste\.?|Floor)\s+\d+", re.I),
     ),
     (None, re.compile(r",\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")),
     (
-        re.compile(r"[eEgGzZ.]\s+\d"),
+        # The last two letters of each street word, as the case-blind
+        # pattern reads them (ß and long s included), then the number.
+        re.compile(r"(?:[sSſßẞ][eE]|[rR]\.|[eE][gG]|[tT][zZ]|[eE][eE])\s+\d"),
         re.compile(
             r"\b[A-Z][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee)\s+\d+",
             re.I,

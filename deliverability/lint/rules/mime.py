@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ...findings import Severity, rule
 from ..context import LintContext
@@ -135,7 +135,7 @@ def words(text: str) -> list[str]:
 def check_line_length(ctx: LintContext) -> Iterator[LintItem]:
     """Flag lines longer than 998 octets anywhere in the message."""
     raw = ctx.message.raw
-    if not _has_line_over(raw, b"\n", 998):
+    if not _has_line_over(raw, 998):
         return
     matches = list(_LONG_LINE.finditer(raw))
     if not matches:
@@ -151,13 +151,28 @@ def check_line_length(ctx: LintContext) -> Iterator[LintItem]:
     yield LintItem(found)
 
 
-def _has_line_over(text: _Text, newline: _Text, limit: int) -> bool:
-    """Return whether a line of ``text`` is longer than ``limit``.
+def _has_line_over(text: _Text, limit: int) -> bool:
+    """Return whether a line of ``text`` (split at LF) is longer than ``limit``.
 
-    A multi-line pattern tests every offset for a line start; splitting in
-    C is much faster. The pattern runs only when this is true.
+    A multi-line pattern tests every offset for a line start. Here the
+    regex engine jumps from LF to LF, and the first line is measured apart;
+    the detailed pattern runs only when this is true.
     """
-    return max(map(len, text.split(newline))) > limit
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    first = text.find(newline)
+    if (len(text) if first < 0 else first) > limit:
+        return True
+    pattern = _OVER_LIMIT.get((type(text), limit))
+    if pattern is None:
+        source = f"\n[^\n]{{{limit + 1}}}"
+        pattern = _OVER_LIMIT[type(text), limit] = re.compile(
+            source.encode("ascii") if isinstance(text, bytes) else source
+        )
+    return pattern.search(text) is not None
+
+
+_OVER_LIMIT: dict[tuple[type, int], re.Pattern[Any]] = {}
+"""Compiled ``LF, then more than N other characters`` patterns."""
 
 
 def check_encodings(ctx: LintContext) -> Iterator[LintItem]:
@@ -179,7 +194,7 @@ def check_encodings(ctx: LintContext) -> Iterator[LintItem]:
 
 
 def _encoded_lines(ctx: LintContext, part: Part) -> Iterator[LintItem]:
-    if not _has_line_over(part.raw_body, "\n", 76):
+    if not _has_line_over(part.raw_body, 76):
         return
     match = _LONG_ENCODED.search(part.raw_body)
     if match is None:
