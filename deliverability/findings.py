@@ -136,15 +136,16 @@ class Rule:
         severity: Severity | None = None,
     ) -> Finding:
         """Create a finding of this rule; ``fix`` overrides the generic fix."""
+        # Positional arguments, in field order: rules create many findings.
         return Finding(
-            code=self.code,
-            check=self.check,
-            severity=severity or self.severity,
-            message=message,
-            evidence=evidence,
-            fix=fix or self.fix,
-            reference=self.reference,
-            location=location,
+            self.code,
+            self.check,
+            severity or self.severity,
+            message,
+            evidence,
+            fix or self.fix,
+            self.reference,
+            location,
         )
 
 

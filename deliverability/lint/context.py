@@ -105,16 +105,13 @@ class LintContext:
         severity: Severity | None = None,
     ) -> LintItem:
         """Create an item that points at a MIME part, a line and an element."""
-        where = [part.label]
+        where = part.label
         if line is not None:
-            where.append(f"line {line}")
+            where = f"{where}, line {line}"
         if element is not None:
-            where.append(element)
+            where = f"{where}, {element}"
         found = rule.finding(
-            message,
-            evidence=evidence,
-            location=", ".join(where),
-            severity=severity,
+            message, evidence=evidence, location=where, severity=severity
         )
         return LintItem(found, part.path, line, element)
 

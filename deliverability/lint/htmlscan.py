@@ -182,6 +182,10 @@ class _Element(NamedTuple):
     values: dict[str, str]
     noted: bool
     """Whether :meth:`_Scanner._notes` has something to record."""
+    handlers: tuple[str, ...]
+    """Event handler attributes (``onclick``)."""
+    script_urls: tuple[str, ...]
+    """URL attributes whose value runs script."""
     style: str
     look: _Look | None
     """``None`` for void elements, which hold no text."""
@@ -283,9 +287,9 @@ class _Scanner:
             element = elements.get((tag, raw))
             if element is None:
                 element = elements[tag, raw] = self._element(tag, raw, line)
-            values, noted, style, look, closing = element
+            values, noted, handlers, script_urls, style, look, closing = element
             if noted:
-                self._notes(tag, values, line)
+                self._notes(tag, element, line)
             if style and style not in styles_seen:
                 styles_seen.add(style)
                 doc.css_chunks.append((line, style, False))
@@ -342,15 +346,14 @@ class _Scanner:
 
     # -- tags ---------------------------------------------------------------
 
-    def _notes(self, tag: str, values: dict[str, str], line: int) -> None:
+    def _notes(self, tag: str, element: _Element, line: int) -> None:
         """Record what a noted tag, an event handler or a script URL adds."""
         doc = self.doc
-        for name in values:
-            if _is_handler(name):
-                doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
+        for name in element.handlers:
+            doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
         if tag in _NOTED_TAGS:
-            self._note_tag(tag, values, line)
-        for name in _script_urls(values):
+            self._note_tag(tag, element.values, line)
+        for name in element.script_urls:
             doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
 
     def _frame(self, tag: str, look: _Look, parent: _Frame, line: int) -> _Frame:
@@ -377,13 +380,16 @@ class _Scanner:
         static = _STATIC.get((tag, raw))
         if static is None:
             static = _static(tag, raw)
-        values, noted, style, closing, key = static
+        values, handlers, script_urls, style, closing, key = static
+        noted = bool(handlers or script_urls) or tag in _NOTED_TAGS
         lines = self.doc.attribute_lines
         for name in values:
             if name not in lines:
                 lines[name] = line
         if key is None:
-            return _Element(values, noted, style, None, closing)
+            return _Element(
+                values, noted, handlers, script_urls, style, None, closing
+            )
         # Without <style> rules, the look depends on the attributes alone and
         # is shared between documents.
         looks = self.looks if self.rules else _PLAIN_LOOKS
@@ -392,7 +398,7 @@ class _Scanner:
             if len(looks) >= _CACHE_MAX:
                 looks.clear()
             look = looks[key] = self._look(tag, values)
-        return _Element(values, noted, style, look, closing)
+        return _Element(values, noted, handlers, script_urls, style, look, closing)
 
     def _look(self, tag: str, values: dict[str, str]) -> _Look:
         """Return the colours, hiding, text size and position an element sets."""
@@ -584,15 +590,24 @@ def _selector_keys(tag: str, values: dict[str, str]) -> list[str]:
 _URL_IGNORED = re.compile(r"[\t\n\r]")
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
 _SCRIPT_INITIALS = frozenset("jJvV")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+"""U+0000 to U+0020, which browsers strip from both ends of a URL."""
 _URL_ATTRIBUTES = ("href", "src", "action", "background")
 
 
-_Static = tuple[dict[str, str], bool, str, bool, "tuple[object, ...] | None"]
+_Static = tuple[
+    dict[str, str],
+    tuple[str, ...],
+    tuple[str, ...],
+    str,
+    bool,
+    "tuple[object, ...] | None",
+]
 _STATIC: dict[tuple[str, str], _Static] = {}
 """What a tag and attribute text give whatever the document: the values by
-name, whether :meth:`_Scanner._notes` has work, the style, whether the tag
+name, the event handlers, the script URLs, the style, whether the tag
 closes itself and the key of its look (``None`` for void tags). Shared by
-all scans in the process; campaigns repeat their templates' markup."""
+all scans in the process, because campaigns repeat their templates' markup."""
 _PLAIN_LOOKS: dict[tuple[object, ...], _Look] = {}
 """Looks by key for documents without ``<style>`` rules, shared likewise."""
 _CACHE_MAX = 8192
@@ -602,17 +617,8 @@ _CACHE_MAX = 8192
 def _static(tag: str, raw: str) -> _Static:
     """Work out and remember what ``tag`` with attribute text ``raw`` gives."""
     values = {name: value or "" for name, value in parse_attributes(raw.rstrip("/"))}
-    noted = tag in _NOTED_TAGS
-    if not noted:
-        # A cheap test that every handler and script URL passes (and a few
-        # other attributes): _notes then checks exactly.
-        for name, value in values.items():
-            if name[:2] == "on" or (
-                name in _URL_ATTRIBUTES
-                and value.lstrip("\x00- ")[:1] in _SCRIPT_INITIALS
-            ):
-                noted = True
-                break
+    handlers = tuple(name for name in values if _is_handler(name))
+    script_urls = tuple(_script_urls(values))
     style = values.get("style", "")
     key = None
     if tag not in VOID:
@@ -630,7 +636,8 @@ def _static(tag: str, raw: str) -> _Static:
         )
     if len(_STATIC) >= _CACHE_MAX:
         _STATIC.clear()
-    static = _STATIC[tag, raw] = (values, noted, style, raw.rstrip().endswith("/"), key)
+    closing = raw.rstrip().endswith("/")
+    static = _STATIC[tag, raw] = (values, handlers, script_urls, style, closing, key)
     return static
 
 
@@ -663,10 +670,10 @@ def _is_script_url(value: str) -> bool:
     """
     # Whatever is dropped, the URL starts with its first character above
     # U+0020: most URLs fail here, before the substitution.
-    start = value.lstrip("\x00- ")[:1]
+    start = value.lstrip(_C0_AND_SPACE)[:1]
     if start not in _SCRIPT_INITIALS:
         return False
-    cleaned = _URL_IGNORED.sub("", value).strip("\x00- ").lower()
+    cleaned = _URL_IGNORED.sub("", value).strip(_C0_AND_SPACE).lower()
     return cleaned.startswith(_SCRIPT_SCHEMES)
 
 

@@ -227,6 +227,7 @@ def test_spam_phrase_is_info(lint):
         "&#x6A;avascript:alert(1)",
         " JavaScript:alert(1)",
         "vbscript:msgbox(1)",
+        "&#1;&#31;javascript:alert(1)",
     ],
 )
 def test_script_url_written_around_filters(lint, href):
