@@ -13,7 +13,7 @@ from .context import LintContext, org_domain
 from .htmlscan import scan_html
 from .message import ParsedMessage, parse_message
 from .model import LintOptions, LintReport
-from .rules import FAMILIES, HEADER_RULES, clients
+from .rules import FAMILIES, HEADER_RULES, clients, links
 
 __all__ = [
     "clear_caches",
@@ -91,7 +91,7 @@ def clear_caches() -> None:
     """Forget what the linter keeps between messages.
 
     Parsed attributes, element styles, CSS declarations, colours, contrast
-    ratios, organizational domains and client-support verdicts are kept
+    ratios, URL hosts, organizational domains and client-support verdicts are kept
     for the next message, because a campaign's messages share their markup.
     Benchmarks call this before each pass, so that no pass gains from an
     earlier one.
@@ -99,6 +99,7 @@ def clear_caches() -> None:
     htmlscan.clear_caches()
     css.clear_caches()
     clients.clear_caches()
+    links.clear_caches()
     org_domain.cache_clear()
 
 

@@ -387,9 +387,7 @@ class _Scanner:
             if name not in lines:
                 lines[name] = line
         if key is None:
-            return _Element(
-                values, noted, handlers, script_urls, style, None, closing
-            )
+            return _Element(values, noted, handlers, script_urls, style, None, closing)
         # Without <style> rules, the look depends on the attributes alone and
         # is shared between documents.
         looks = self.looks if self.rules else _PLAIN_LOOKS

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ...findings import Rule, Severity, rule
@@ -18,6 +19,7 @@ __all__ = [
     "RULES",
     "SHORTENERS",
     "UrlRef",
+    "clear_caches",
     "is_placeholder",
     "url_refs",
     "visible_text",
@@ -101,6 +103,8 @@ SHORTENERS = frozenset(
     """.split()
 )
 
+_URL_BREAKS = re.compile(r"[\t\n\r]")
+_REDIRECT_PARAMETER = re.compile(r"[?&](url|redirect)=https?", re.I)
 _PLACEHOLDER = re.compile(
     r"\*\|.*?\|\*|\[\[.*?\]\]|\{\{.*?\}\}|\{%.*?%\}|%%.*?%%|\$\{.*?\}"
 )
@@ -149,7 +153,10 @@ def url_refs(ctx: LintContext) -> list[UrlRef]:
     return refs
 
 
+@lru_cache(maxsize=4096)
 def _host_and_port(url: str) -> tuple[str, int | None] | None:
+    """Return the host and port of ``url``, or ``None`` when it is invalid.
+    Cached: a message links to the same URLs many times."""
     try:
         parts = urlsplit(url)
         return (parts.hostname or "", parts.port)
@@ -212,7 +219,8 @@ def check_hosts(ctx: LintContext) -> Iterator[LintItem]:
         if is_placeholder(url):
             continue
         # Browsers drop tabs and line breaks inside URLs, so "da\tta:" is data:.
-        lowered = re.sub(r"[\t\n\r]", "", url).strip().lower()
+        lowered = _URL_BREAKS.sub("", url) if _has_breaks(url) else url
+        lowered = lowered.strip().lower()
         if lowered.startswith("data:"):
             if not lowered.startswith("data:image/"):
                 yield _at(ctx, DATA_URI, "The link is a data: URI.", ref)
@@ -232,13 +240,17 @@ def _host_rules(ctx: LintContext, ref: UrlRef) -> Iterator[LintItem]:
         yield _at(ctx, IP_HOST, f"The link goes to the IP address {host}.", ref)
     if port is not None and port not in _GOOD_PORTS:
         yield _at(ctx, ODD_PORT, f"The link uses port {port}.", ref)
-    if "redirect.php?" in ref.url.lower() or re.search(
-        r"[?&](url|redirect)=https?", ref.url, re.I
-    ):
+    if "redirect.php?" in ref.url.lower() or _REDIRECT_PARAMETER.search(ref.url):
         yield _at(ctx, REDIRECT, "The link redirects to another URL it carries.", ref)
 
 
+def _has_breaks(url: str) -> bool:
+    return "\t" in url or "\n" in url or "\r" in url
+
+
 def _is_ip(host: str) -> bool:
+    if ":" not in host and not host[:1].isdigit():
+        return False  # IPv4 and decimal addresses start with a digit, IPv6 has colons
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -296,6 +308,11 @@ def check_plain_http(ctx: LintContext) -> Iterator[LintItem]:
             element=first.element,
             evidence=first.url[:200],
         )
+
+
+def clear_caches() -> None:
+    """Forget the hosts and ports of the URLs seen so far."""
+    _host_and_port.cache_clear()
 
 
 RULES = (check_mismatch, check_hosts, check_shorteners, check_plain_http)
