@@ -15,10 +15,12 @@ from typing import Final, NamedTuple
 
 from . import css
 from .tokenizer import (
+    BROKEN_GROUP,
     END_GROUP,
     RAW_TEXT,
     START_GROUP,
     TOKEN_PATTERN,
+    TokenFinder,
     parse_attributes,
     raw_text_end,
 )
@@ -223,7 +225,10 @@ class _Scanner:
         elements = self.elements
         tag_lines = doc.tag_lines
         styles_seen = self.styles_seen
+        finder = TokenFinder(source)
         search = TOKEN_PATTERN.search
+        cut = finder.cut
+        careful = False
         line = 1
         counted = 0  # offset up to which newlines are counted into ``line``
         position = 0
@@ -236,7 +241,12 @@ class _Scanner:
         last_end = -1
         split = 0
         while position < length:
-            match = search(source, position)
+            # The finder's common case, written out: a token that ends
+            # before the last ">". Anything else goes to the finder.
+            match = None if careful else search(source, position, cut)
+            if match is None or match.end() == cut or match.lastindex == BROKEN_GROUP:
+                match = finder.next(position)
+                careful = finder.specials is not None
             start = match.start() if match else length
             if start > position:
                 text = source[position:start]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html.parser
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deliverability.lint.tokenizer import tokenize
+from deliverability.lint.tokenizer import TOKEN_PATTERN, TokenFinder, tokenize
 
 
 def kinds(source: str) -> list[tuple[str, str]]:
@@ -92,3 +93,66 @@ def test_start_tags_match_html_parser(pieces):
     reference.close()
     ours = [t.name for t in tokenize(source) if t.kind == "start"]
     assert ours == reference.names
+
+
+# The token pattern as the regex engine alone would apply it: every "<" tried
+# in turn, a start tag without its ">" skipped. Quadratic on some input, but
+# the plain reading of what the finder must return.
+_REFERENCE = re.compile(
+    TOKEN_PATTERN.pattern.replace("(?:>|(?P<broken>))", ">"), re.S | re.X
+)
+_MARKUP = st.text(alphabet="<>\"'/!-ab =\n", max_size=60)
+
+
+def reference_spans(source: str) -> list[tuple[int, int, int | None]]:
+    spans = []
+    position = 0
+    while True:
+        match = _REFERENCE.search(source, position)
+        if match is None:
+            return spans
+        spans.append((match.start(), match.end(), match.lastindex))
+        position = match.end()
+
+
+def finder_spans(
+    source: str, careful: bool = False
+) -> list[tuple[int, int, int | None]]:
+    finder = TokenFinder(source)
+    if careful:  # decide every start tag by walking, as after a broken one
+        finder.specials = [i for i, c in enumerate(source[: finder.cut]) if c in ">\"'"]
+    spans = []
+    position = 0
+    while True:
+        match = finder.next(position)
+        if match is None:
+            return spans
+        spans.append((match.start(), match.end(), match.lastindex))
+        position = match.end()
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MARKUP)
+def test_finder_matches_plain_search(source):
+    assert finder_spans(source) == reference_spans(source)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MARKUP)
+def test_careful_mode_matches_plain_search(source):
+    assert finder_spans(source, careful=True) == reference_spans(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<a x" * 200,
+        '<a t="x" ' * 200 + '">',
+        "<a '" * 200 + '">',
+        "<p a=\"1\" b='2' c=3 " * 100 + "'>",
+        '<a b="' * 200 + "'>",
+    ],
+)
+def test_unclosed_tags_read_as_plain_search(source):
+    # benchmarks/lint_unclosed_tags.py times these at 100 times the length.
+    assert finder_spans(source) == reference_spans(source)
