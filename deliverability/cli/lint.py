@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from ..lint import DEFAULT_CLIENTS, PROFILES, LintOptions, LintReport, lint_path
 from ..lint.caniemail import KEPT_CLIENTS
 from ..lint.report import render
 from ..lint.spamassassin import run_spamassassin, score_item
-from .common import add_output_options, exit_status_for, open_output
+from .common import EXIT_USAGE, add_output_options, exit_status_for, open_output
 
 __all__ = ["register"]
 
@@ -151,12 +152,26 @@ def _lint_one(path: Path, args: argparse.Namespace, options: LintOptions) -> Lin
 
 
 def run(args: argparse.Namespace) -> int:
-    """Lint every MESSAGE, write the report, return the exit status."""
+    """Lint every MESSAGE, write the report, return the exit status.
+
+    A message that cannot be linted (unreadable, too large, nested too
+    deep) is named on standard error and skipped. The others are still
+    linted and reported, and the exit status is then 2.
+    """
     options = _options(args)
     reports = []
+    failed = 0
     for name in args.messages:
         log.info("linting %s", name)
-        reports.append(_lint_one(Path(name), args, options))
+        try:
+            reports.append(_lint_one(Path(name), args, options))
+        except InputError as exc:
+            if len(args.messages) == 1:
+                raise
+            print(f"Error: {exc}; skipped", file=sys.stderr)
+            failed += 1
+    if not reports:
+        return EXIT_USAGE
     text = render(reports, args.format)
     output = open_output(args.output)
     try:
@@ -164,5 +179,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if args.output not in (None, "-"):
             output.close()
+    if failed:
+        print(
+            f"Error: {failed} of {len(args.messages)} messages could not be "
+            "linted (see above)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     findings = [f for r in reports for f in r.findings]
     return exit_status_for(findings, args.fail_on)

@@ -63,6 +63,10 @@ def org_domain(domain: str) -> str:
     return str(private) if private else domain
 
 
+COLUMN_SHOWN = 200
+"""Locations name the column when it is larger than this."""
+
+
 @dataclass
 class LintContext:
     """The message under lint, its HTML scans and the run's options."""
@@ -103,17 +107,25 @@ class LintContext:
         element: str | None = None,
         evidence: str | None = None,
         severity: Severity | None = None,
+        column: int = 0,
     ) -> LintItem:
-        """Create an item that points at a MIME part, a line and an element."""
+        """Create an item that points at a MIME part, a line and an element.
+
+        The location names the column too when it is past
+        :data:`COLUMN_SHOWN`, as in minified HTML, where one line holds a
+        whole message.
+        """
         where = part.label
         if line is not None:
             where = f"{where}, line {line}"
+            if column > COLUMN_SHOWN:
+                where = f"{where}, column {column}"
         if element is not None:
             where = f"{where}, {element}"
         found = rule.finding(
             message, evidence=evidence, location=where, severity=severity
         )
-        return LintItem(found, part.path, line, element)
+        return LintItem(found, part.path, line, element, column or None)
 
     def at_message(
         self,

@@ -59,6 +59,8 @@ class Link:
     line: int
     text: str = ""
     has_image: bool = False
+    column: int = 0
+    """1-based column of the tag on its line."""
 
 
 @dataclass(slots=True)
@@ -72,6 +74,8 @@ class Image:
     height: str | None
     linked: bool
     hidden: bool
+    column: int = 0
+    """1-based column of the tag on its line."""
 
 
 @dataclass(slots=True)
@@ -81,6 +85,8 @@ class Spot:
     line: int
     element: str
     detail: str = ""
+    column: int = 0
+    """1-based column on the line (0 when unknown)."""
 
 
 @dataclass(slots=True)
@@ -91,6 +97,8 @@ class HiddenBlock:
     element: str
     reason: str
     text: list[str] = field(default_factory=list)
+    column: int = 0
+    """1-based column of the tag on its line."""
 
     @property
     def text_length(self) -> int:
@@ -107,6 +115,8 @@ class Contrast:
     foreground: Color
     background: Color
     sample: str
+    column: int = 0
+    """1-based column of the text on its line."""
 
 
 @dataclass(slots=True)
@@ -161,7 +171,7 @@ _INHERIT = object()
 
 
 class _Look(NamedTuple):
-    """What an element sets for the text inside it: colours, hiding, text
+    """The look an element gives the text inside it: colours, hiding, text
     size, off-page position. :data:`_INHERIT` where it keeps its parent's."""
 
     fg: object
@@ -174,7 +184,7 @@ class _Look(NamedTuple):
 
 
 class _Element(NamedTuple):
-    """What one tag with one attribute text contributes, wherever it is.
+    """The facts one tag with one attribute text gives, wherever it is.
 
     Templates repeat the same tag and attributes many times, so the scanner
     works this out once per pair and combines it with the parent frame at
@@ -216,6 +226,11 @@ class _Scanner:
         """Per tag and the attributes that set its look; cleared with
         :attr:`elements`."""
         self.styles_seen: set[str] = set()
+        self.offset = 0
+        """Offset of the token being handled, set before the handlers that
+        record findings run."""
+        self.line_start = 0
+        self.column_from = 0
 
     def run(self) -> None:
         """Scan the whole source."""
@@ -258,6 +273,7 @@ class _Scanner:
                 ):
                     line += source.count("\n", counted, position)
                     counted = position
+                    self.offset = position
                     self.text(unescape(text) if "&" in text else text, line)
             if match is None:
                 break
@@ -267,6 +283,7 @@ class _Scanner:
             kind = match.lastindex
             if kind != START_GROUP and kind != END_GROUP:
                 continue  # a comment or a declaration
+
             tags += 1
             # _word_split, written out: it runs for every tag.
             if run and start == last_end:
@@ -290,6 +307,7 @@ class _Scanner:
                 else:
                     self._close(tag)
                 continue
+
             tag, raw = match.group(START_GROUP - 1, START_GROUP)
             tag = tag.lower()
             if tag not in tag_lines:
@@ -298,6 +316,7 @@ class _Scanner:
             if element is None:
                 element = elements[tag, raw] = self._element(tag, raw, line)
             values, noted, handlers, script_urls, style, look, closing = element
+            self.offset = start
             if noted:
                 self._notes(tag, element, line)
             if style and style not in styles_seen:
@@ -338,12 +357,27 @@ class _Scanner:
             text = source[position:stop]
             if tag in ("title", "textarea") and "&" in text:
                 text = unescape(text)
+            self.offset = position
             self.text(text, line)
         if end is None:
             return -1, len(source), line, counted
         line += source.count("\n", counted, stop)
         self._close(tag)
         return stop, end.end(), line, stop
+
+    def _column(self) -> int:
+        """Return the 1-based column of :attr:`offset` on its line.
+
+        Offsets only grow during a scan, so each call looks back for a line
+        break no further than the previous call's offset: one-line HTML does
+        not make this quadratic.
+        """
+        offset = self.offset
+        found = self.source.rfind("\n", self.column_from, offset)
+        if found >= 0:
+            self.line_start = found + 1
+        self.column_from = max(self.column_from, offset)
+        return offset - self.line_start + 1
 
     def _close(self, tag: str) -> None:
         """Pop the stack down to the innermost open ``tag``; a stray end tag
@@ -360,11 +394,13 @@ class _Scanner:
         """Record what a noted tag, an event handler or a script URL adds."""
         doc = self.doc
         for name in element.handlers:
-            doc.risky.append(Spot(line, f"<{tag} {name}>", "handler"))
+            doc.risky.append(Spot(line, f"<{tag} {name}>", "handler", self._column()))
         if tag in _NOTED_TAGS:
             self._note_tag(tag, element.values, line)
         for name in element.script_urls:
-            doc.risky.append(Spot(line, f"<{tag} {name}>", "javascript_url"))
+            doc.risky.append(
+                Spot(line, f"<{tag} {name}>", "javascript_url", self._column())
+            )
 
     def _frame(self, tag: str, look: _Look, parent: _Frame, line: int) -> _Frame:
         """Return the frame of an element that sets colours, hiding, size,
@@ -373,14 +409,16 @@ class _Scanner:
         bg = parent[_BG] if look.bg is _INHERIT else look.bg
         hidden = parent[_HIDDEN]
         if hidden is None and look.hidden_reason is not None:
-            hidden = HiddenBlock(line, f"<{tag}>", look.hidden_reason)
+            hidden = HiddenBlock(
+                line, f"<{tag}>", look.hidden_reason, column=self._column()
+            )
             self.doc.hidden.append(hidden)
         tiny = parent[_TINY] if look.tiny is _INHERIT else look.tiny
         for detail in look.off_page:
-            self.doc.off_page.append(Spot(line, f"<{tag}>", detail))
+            self.doc.off_page.append(Spot(line, f"<{tag}>", detail, self._column()))
         media = parent[_MEDIA]
         if tag == "video" or tag == "audio":
-            media = Spot(line, f"<{tag}>")
+            media = Spot(line, f"<{tag}>", column=self._column())
             self.doc.media_without_fallback.append(media)
         return (tag, fg, bg, hidden, tiny, media)  # type: ignore[return-value]
 
@@ -469,7 +507,7 @@ class _Scanner:
         if media is not None:
             media.detail = "fallback"
         if frame[_TINY]:
-            self.doc.tiny_text.append(Spot(line, f"<{tag}>", stripped))
+            self.doc.tiny_text.append(Spot(line, f"<{tag}>", stripped, self._column()))
         self._check_contrast(frame, data, line)
 
     def _note_tag(self, tag: str, values: dict[str, str], line: int) -> None:
@@ -479,15 +517,15 @@ class _Scanner:
         elif tag == "body":
             doc.body_open += 1
         elif tag in ("script", "iframe", "object", "embed", "applet", "frame"):
-            doc.risky.append(Spot(line, f"<{tag}>", tag))
+            doc.risky.append(Spot(line, f"<{tag}>", tag, self._column()))
         elif tag == "form":
             action = values.get("action", "").strip().lower()
             kind = "form_mailto" if action.startswith("mailto:") else "form"
-            doc.risky.append(Spot(line, "<form>", kind))
+            doc.risky.append(Spot(line, "<form>", kind, self._column()))
         elif tag == "a":
             self.link = None
             if "href" in values:
-                self.link = Link(values["href"].strip(), line)
+                self.link = Link(values["href"].strip(), line, column=self._column())
                 doc.links.append(self.link)
         elif tag == "title" and doc.title is None:
             doc.title = ""
@@ -509,6 +547,7 @@ class _Scanner:
             height=values.get("height"),
             linked=self.link is not None,
             hidden=self.stack[-1][_HIDDEN] is not None,
+            column=self._column(),
         )
         declarations = css.parse_declarations(values.get("style", ""))
         if image.width is None and "width" in declarations:
@@ -557,7 +596,9 @@ class _Scanner:
             return
         if css.contrast_ratio(fg, bg) < 4.5:
             sample = data.strip()[:60]
-            self.doc.contrast.append(Contrast(line, f"<{frame[_TAG]}>", fg, bg, sample))
+            self.doc.contrast.append(
+                Contrast(line, f"<{frame[_TAG]}>", fg, bg, sample, self._column())
+            )
 
 
 def _word_split(

@@ -65,6 +65,8 @@ class LintItem:
     """1-based line in that source."""
     element: str | None = None
     """The element or attribute at fault, such as ``<img>`` or ``<a href>``."""
+    column: int | None = None
+    """1-based column on that line, where known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,8 @@ def _visible(text: str) -> str:
 def _snippet(report: LintReport, item: LintItem) -> list[tuple[int, str, bool]]:
     """Return the numbered lines around ``item``, dedented and cut to
     :data:`_SNIPPET_WIDTH` columns around the element at fault."""
-    lines = [(number, text.expandtabs(4)) for number, text in report.snippet(item)]
+    raw = report.snippet(item)
+    lines = [(number, text.expandtabs(4)) for number, text in raw]
     if not lines:
         return []
     indent = min(
@@ -146,7 +147,12 @@ def _snippet(report: LintReport, item: LintItem) -> list[tuple[int, str, bool]]:
     )
     lines = [(number, text[indent:]) for number, text in lines]
     hit = next((text for number, text in lines if number == item.line), "")
-    start = _window_start(hit, item)
+    if item.column and len(hit) > _SNIPPET_WIDTH:
+        # The scanner recorded where the element starts: begin the snippet there.
+        raw_hit = next(text for number, text in raw if number == item.line)
+        start = max(0, len(raw_hit[: item.column - 1].expandtabs(4)) - indent)
+    else:
+        start = _window_start(hit, item)
     result = []
     for number, text in lines:
         piece = text[start : start + _SNIPPET_WIDTH]

@@ -57,6 +57,27 @@ def test_missing_file_message(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+def test_bad_path_among_several_is_skipped(clean_eml, bad_eml, tmp_path, capsys):
+    missing = tmp_path / "none.eml"
+    status = main(
+        ["lint", str(clean_eml), str(missing), str(bad_eml), "--format", "json"]
+    )
+    assert status == 2
+    captured = capsys.readouterr()
+    reports = json.loads(captured.out)
+    assert [r["message"] for r in reports] == [str(clean_eml), str(bad_eml)]
+    assert f"{missing} not found" in captured.err
+    assert "1 of 3 messages could not be linted" in captured.err
+
+
+def test_every_path_bad_writes_no_report(tmp_path, capsys):
+    status = main(["lint", str(tmp_path / "a.eml"), str(tmp_path / "b.eml")])
+    assert status == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("not found") == 2
+
+
 def test_size_cap_exits_two(clean_eml, capsys):
     assert main(["lint", str(clean_eml), "--max-size", "0.001"]) == 2
 
@@ -231,3 +252,19 @@ def test_snippet_drops_shared_indentation(tmp_path, capsys):
     out = tmp_path / "report.html"
     main(["lint", str(path), "--format", "html", "--output", str(out)])
     assert "</span>&lt;img src=&#34;/a.png&#34;&gt;" in out.read_text()
+
+
+def test_snippet_of_long_line_starts_at_element_column(tmp_path, capsys):
+    # Two images with the same source: the snippet must start at the one at
+    # fault (the second lacks alt), which only its column tells apart.
+    path = tmp_path / "minified.html"
+    filler = "<td>" + "x" * 400 + "</td>"
+    first = '<img src="https://example.com/a.png" alt="first" width="9" height="9">'
+    second = '<img src="https://example.com/a.png" width="8" height="8">'
+    path.write_text(f"<html><body>{first}{filler}{second}")
+    out = tmp_path / "report.html"
+    main(["lint", str(path), "--format", "html", "--output", str(out)])
+    page = out.read_text()
+    assert (
+        "...&lt;img src=&#34;https://example.com/a.png&#34; width=&#34;8&#34;" in page
+    )

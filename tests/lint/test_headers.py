@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .messages import build_message, codes
 
 
@@ -126,6 +128,28 @@ def test_subject_raw_utf8(lint):
 def test_subject_encoded_word_passes(lint):
     data = build_message(headers={"Subject": "=?utf-8?q?Caf=C3=A9_workshops?="})
     assert "lint.header.subject_unencoded" not in codes(lint(data))
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        ("From", "Caf\u00e9 Gardens <news@example.com>"),
+        ("To", "J\u00fcrgen <reader@example.org>"),
+        ("Reply-To", "help@ex\u00e4mple.com"),
+    ],
+)
+def test_address_raw_utf8(lint, field):
+    name, value = field
+    report = lint(build_message(headers={name: value}))
+    found = [f for f in report.findings if f.code == "lint.header.address_unencoded"]
+    assert len(found) == 1
+    assert found[0].location.startswith(f"header {name}, line ")
+
+
+def test_address_encoded_word_passes(lint):
+    value = "=?utf-8?q?Caf=C3=A9_Gardens?= <news@example.com>"
+    report = lint(build_message(headers={"From": value}))
+    assert "lint.header.address_unencoded" not in codes(report)
 
 
 def test_subject_all_caps(lint):

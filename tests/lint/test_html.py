@@ -265,3 +265,26 @@ def test_long_words_need_a_word_start() -> None:
     salad = "xyzabcdefgh " + "abcdefghij " * 5
     assert _LONG_WORDS.search(salad) is not None
     assert _LONG_WORDS.search("_" + salad) is None
+
+
+def test_minified_html_locations_name_the_column(lint):
+    # One line holds the whole document, so the line alone says little.
+    padding = "<p>" + "Plenty of words about the garden. " * 12 + "</p>"
+    body = (
+        BODY
+        + padding
+        + '<img src="https://example.com/a.png" width="300" height="100">'
+    )
+    html = html_document(body).replace("\n", "")
+    report = lint(build_message(html=html, html_encoding="base64"))
+    found = [f for f in report.findings if f.code == "lint.image.alt_missing"]
+    assert len(found) == 1
+    column = html.index('<img src="https://example.com/a.png"') + 1
+    assert found[0].location == f"part 2 text/html, line 1, column {column}, <img>"
+
+
+def test_short_lines_keep_plain_locations(lint):
+    body = BODY + '\n<img src="https://example.com/a.png" width="300" height="100">'
+    report = lint(build_message(html=html_document(body)))
+    found = [f for f in report.findings if f.code == "lint.image.alt_missing"]
+    assert "column" not in found[0].location

@@ -199,6 +199,20 @@ SUBJECT_GAPPY = rule(
     fix="Write words without spaces or dots between their letters.",
     reference="SpamAssassin rule GAPPY_SUBJECT",
 )
+ADDRESS_UNENCODED = rule(
+    "lint.header.address_unencoded",
+    "lint",
+    Severity.ERROR,
+    "Raw 8-bit bytes in an address field",
+    fix=(
+        "Encode non-ASCII display names as RFC 2047 encoded words; send "
+        "non-ASCII addresses only over SMTPUTF8 (RFC 6532)."
+    ),
+    reference=(
+        "RFC 5322, section 2.2; RFC 6532; SpamAssassin rules FROM_ILLEGAL_CHARS "
+        "and HEAD_ILLEGAL_CHARS"
+    ),
+)
 TO_MISSING = rule(
     "lint.header.to_missing",
     "lint",
@@ -489,6 +503,21 @@ def check_to(ctx: LintContext) -> Iterator[LintItem]:
         yield ctx.at_message(TO_MISSING, "The message has no To field.")
 
 
+_ADDRESS_FIELDS = ("From", "Sender", "Reply-To", "To", "Cc")
+
+
+def check_address_encoding(ctx: LintContext) -> Iterator[LintItem]:
+    """Flag raw 8-bit bytes in From, Sender, Reply-To, To and Cc."""
+    for name in _ADDRESS_FIELDS:
+        for field in ctx.message.all_headers(name):
+            if field.eight_bit:
+                yield ctx.at_header(
+                    ADDRESS_UNENCODED,
+                    f"{field.name} has raw 8-bit bytes, not RFC 2047 words.",
+                    field,
+                )
+
+
 def check_reply_to(ctx: LintContext) -> Iterator[LintItem]:
     """Compare Reply-To with From's organization and free-mail status."""
     field = ctx.message.header("Reply-To")
@@ -561,6 +590,7 @@ RULES = (
     check_message_id,
     check_subject,
     check_to,
+    check_address_encoding,
     check_reply_to,
     check_return_path,
     check_mime_version,

@@ -288,6 +288,7 @@ def check_active_content(ctx: LintContext) -> Iterator[LintItem]:
                 message,
                 part,
                 line=spot.line,
+                column=spot.column,
                 element=spot.element,
                 severity=severity,
             )
@@ -302,6 +303,7 @@ def check_media(ctx: LintContext) -> Iterator[LintItem]:
                 f"{spot.element} has no fallback image, link or text inside.",
                 part,
                 line=spot.line,
+                column=spot.column,
                 element=spot.element,
             )
 
@@ -318,6 +320,7 @@ def check_hidden(ctx: LintContext) -> Iterator[LintItem]:
                 "transparent font.",
                 part,
                 line=spot.line,
+                column=spot.column,
                 element=spot.element,
                 evidence=spot.detail[:80],
             )
@@ -327,6 +330,7 @@ def check_hidden(ctx: LintContext) -> Iterator[LintItem]:
                 f"{spot.element} is placed off the page ({spot.detail}).",
                 part,
                 line=spot.line,
+                column=spot.column,
                 element=spot.element,
             )
 
@@ -343,6 +347,7 @@ def _hidden_blocks(
                 "characters of text.",
                 part,
                 line=block.line,
+                column=block.column,
                 element=block.element,
                 evidence=" ".join("".join(block.text).split())[:120],
             )
@@ -354,6 +359,7 @@ def _hidden_blocks(
             "should be hidden.",
             part,
             line=extra.line,
+            column=extra.column,
             element=extra.element,
             evidence=" ".join("".join(extra.text).split())[:120],
         )
@@ -374,6 +380,7 @@ def check_contrast(ctx: LintContext) -> Iterator[LintItem]:
                 f"nearly invisible ({len(low)} place(s)).",
                 part,
                 line=spot.line,
+                column=spot.column,
                 element=spot.element,
                 evidence=spot.sample,
             )
@@ -385,6 +392,7 @@ def check_contrast(ctx: LintContext) -> Iterator[LintItem]:
                 f"below 4.5:1 contrast ({len(weak)} place(s)).",
                 part,
                 line=spot.line,
+                column=spot.column,
                 element=spot.element,
                 evidence=spot.sample,
             )
@@ -481,6 +489,7 @@ def check_preheader(ctx: LintContext) -> Iterator[LintItem]:
                 problem,
                 part,
                 line=blocks[0].line,
+                column=blocks[0].column,
                 element=blocks[0].element,
                 evidence=text[:140],
             )

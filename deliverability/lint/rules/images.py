@@ -130,6 +130,7 @@ def check_balance(ctx: LintContext) -> Iterator[LintItem]:
             f"The HTML shows {len(images)} image(s) and only {text} bytes of text.",
             part,
             line=first.line,
+            column=first.column,
             element="<img>",
             severity=Severity.ERROR if text == 0 else None,
         )
@@ -142,6 +143,7 @@ def check_balance(ctx: LintContext) -> Iterator[LintItem]:
                 f"(ratio {text / area:.4f}, needs more than {_RATIO}).",
                 part,
                 line=first.line,
+                column=first.column,
                 element="<img>",
             )
     linked = [image for image in images if image.linked]
@@ -151,6 +153,7 @@ def check_balance(ctx: LintContext) -> Iterator[LintItem]:
             f"A linked image carries a message of only {text} bytes of text.",
             part,
             line=linked[0].line,
+            column=linked[0].column,
             element="<a><img>",
         )
 
@@ -165,6 +168,7 @@ def check_alt(ctx: LintContext) -> Iterator[LintItem]:
                     "The image has no alt attribute.",
                     part,
                     line=image.line,
+                    column=image.column,
                     element="<img>",
                     evidence=image.src[:200],
                 )
@@ -180,6 +184,7 @@ def check_dimensions(ctx: LintContext) -> Iterator[LintItem]:
                 f"{len(missing)} image(s) lack a width or height.",
                 part,
                 line=missing[0].line,
+                column=missing[0].column,
                 element="<img>",
                 evidence=missing[0].src[:200],
             )
@@ -199,6 +204,7 @@ def check_tracking(ctx: LintContext) -> Iterator[LintItem]:
                 f"{len(pixels)} remote 1 x 1 image(s) track opens.",
                 part,
                 line=pixels[0].line,
+                column=pixels[0].column,
                 element="<img>",
                 evidence=pixels[0].src[:200],
             )

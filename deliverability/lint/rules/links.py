@@ -128,6 +128,8 @@ class UrlRef:
     element: str
     text: str | None = None
     """The visible link text for ``<a href>``; ``None`` for plain-text URLs."""
+    column: int = 0
+    """1-based column of the link on its line (0 in text parts)."""
 
 
 def is_placeholder(value: str) -> bool:
@@ -143,7 +145,9 @@ def url_refs(ctx: LintContext) -> list[UrlRef]:
     refs: list[UrlRef] = []
     for part, doc in ctx.html:
         for link in doc.links:
-            refs.append(UrlRef(link.href, part, link.line, "<a href>", link.text))
+            refs.append(
+                UrlRef(link.href, part, link.line, "<a href>", link.text, link.column)
+            )
     for part in ctx.message.text_parts("text/plain"):
         text = part.text or ""
         for match in _TEXT_URL.finditer(text):
@@ -192,6 +196,7 @@ def check_mismatch(ctx: LintContext) -> Iterator[LintItem]:
                 "where the link goes.",
                 ref.part,
                 line=ref.line,
+                column=ref.column,
                 element=ref.element,
                 evidence=ref.url[:200],
             )
@@ -207,6 +212,7 @@ def check_mismatch(ctx: LintContext) -> Iterator[LintItem]:
                 f"{target[0]}.",
                 ref.part,
                 line=ref.line,
+                column=ref.column,
                 element=ref.element,
                 evidence=ref.url[:200],
             )
@@ -264,6 +270,7 @@ def _at(ctx: LintContext, declared: Rule, message: str, ref: UrlRef) -> LintItem
         message,
         ref.part,
         line=ref.line,
+        column=ref.column,
         element=ref.element,
         evidence=ref.url[:200],
     )
@@ -285,6 +292,7 @@ def check_shorteners(ctx: LintContext) -> Iterator[LintItem]:
                 f"The link goes through the shortener {host}.",
                 ref.part,
                 line=ref.line,
+                column=ref.column,
                 element=ref.element,
                 evidence=ref.url[:200],
                 severity=Severity.ERROR if short else None,
@@ -305,6 +313,7 @@ def check_plain_http(ctx: LintContext) -> Iterator[LintItem]:
             f"{len(plain)} link(s) use plain http.",
             first.part,
             line=first.line,
+            column=first.column,
             element=first.element,
             evidence=first.url[:200],
         )

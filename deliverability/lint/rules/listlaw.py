@@ -250,6 +250,7 @@ def check_body_unsubscribe(ctx: LintContext) -> Iterator[LintItem]:
             "The body offers unsubscribing by e-mail only.",
             first.part,
             line=first.line,
+            column=first.column,
             element=first.element,
             evidence=first.url,
         )
@@ -261,6 +262,7 @@ def check_body_unsubscribe(ctx: LintContext) -> Iterator[LintItem]:
                 f"The unsubscribe link goes to {host}.",
                 ref.part,
                 line=ref.line,
+                column=ref.column,
                 element=ref.element,
                 evidence=ref.url[:200],
             )
