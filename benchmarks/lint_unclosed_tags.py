@@ -33,7 +33,7 @@ def inputs(repeat: int) -> dict[str, str]:
     return {
         "no > at all": "<a x" * repeat,
         'quoted values, then ">': '<a t="x" ' * repeat + '">',
-        "single quotes, then \">": "<a '" * repeat + '">',
+        'single quotes, then ">': "<a '" * repeat + '">',
         "mixed, then '>": "<p a=\"1\" b='2' c=3 " * (repeat // 2) + "'>",
     }
 

@@ -5,8 +5,8 @@ and character references decoded in text and attribute values. The content
 of ``<script>``, ``<style>``, ``<title>`` and ``<textarea>`` is raw text up to
 the end tag. Comments and declarations (``<!DOCTYPE>``, ``<![if mso]>``) are
 skipped. Anything that is not a complete tag, such as ``a < b`` or a tag cut
-off at the end, is text. One compiled pattern finds the tags; it is
-written so that the scan stays linear. With no-op handlers it took 0.04 s
+off at the end, is text. One compiled pattern finds the tags, and
+:class:`TokenFinder` keeps the scan linear. With no-op handlers it took 0.04 s
 of CPU for the 84 HTML parts of the test corpus, where ``html.parser`` took
 0.074 s.
 """
@@ -34,12 +34,12 @@ __all__ = [
     "tokenize",
 ]
 
-# No possessive quantifiers: CPython 3.11 before 3.11.3 (Debian 12 has
-# 3.11.2) gives wrong matches for some of them. The attribute text is
-# unrolled instead (runs of plain characters between quoted values), and the
-# look-ahead keeps a tag name from giving characters back. A start tag whose
-# ">" never comes still matches, with the group "broken", so that one pass
-# over its text finds out: see TokenFinder.
+# No possessive quantifiers: CPython 3.11 before 3.11.5 matches some of them
+# wrongly (CPython issues 100061 and 106052), and Debian 12 ships 3.11.2.
+# The attribute text is unrolled instead (runs of plain characters between
+# quoted values), and the look-ahead keeps a tag name from giving characters
+# back. A start tag whose ">" never comes still matches, with the group
+# "broken", so that one pass over its text finds out: see TokenFinder.
 TOKEN_PATTERN = re.compile(
     r"""<(?:
         (?P<comment>!--.*?(?:--!?>|\Z))
@@ -53,14 +53,14 @@ TOKEN_PATTERN = re.compile(
 BROKEN_GROUP = TOKEN_PATTERN.groupindex["broken"]
 """``match.lastindex`` for a start tag that never closes (no token)."""
 _CANDIDATE = re.compile(r"<(?:[!?]|/?[a-zA-Z])")
-"""Where a token may start."""
+"""The start of a possible token."""
 _TAG_NAME = re.compile(r"[a-zA-Z][^\s/>]*")
 _SPECIAL = re.compile(r"[>\"']")
 # Groups: name, the "=" with its value (empty when there is none), and the
 # value in double quotes, single quotes or bare.
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _RUNS_TO_END = re.compile(r"<(?:[!?]|/[a-zA-Z])")
-"""Where a token that needs no ``>`` starts: a comment, a declaration or an
+"""The start of a token that needs no ``>``: a comment, a declaration or an
 end tag, which the source's end may close."""
 END_GROUP = TOKEN_PATTERN.groupindex["end"]
 """The group of an end tag's name; ``match.lastindex`` when an end tag matched."""
@@ -92,9 +92,11 @@ class Token(NamedTuple):
 
 
 def parse_attributes(source: str) -> tuple[tuple[str, str | None], ...]:
-    """Return (name, value) pairs of a start tag's attribute text; names in
-    lower case, values with character references decoded, ``None`` for an
-    attribute without a value."""
+    """Return (name, value) pairs of a start tag's attribute text.
+
+    Names are in lower case and values have character references decoded.
+    An attribute without a value gets ``None``.
+    """
     if not source or source.isspace():
         return ()
     found: list[tuple[str, str | None]] = []
@@ -211,7 +213,7 @@ class TokenFinder:
     - Before that, the first start tag that does not close switches the
       finder to a slower, careful mode for the rest of the source. It walks
       from quote to quote to decide whether a tag closes, remembering the
-      answer for each ``>`` or quote it reaches, and only then matches the
+      result for each ``>`` or quote it reaches, and only then matches the
       tag. A walk that reaches a remembered position stops there.
     """
 
