@@ -111,6 +111,7 @@ class ConsentStore:
         self.url = url
         self.clock = clock
         self.engine = _create_engine(url)
+        self._serialize_writes = self.engine.dialect.name == "postgresql"
         self._hash_key: bytes | None = None
 
     def migrate(self) -> None:
@@ -128,8 +129,17 @@ class ConsentStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Open a write transaction; commit on success, roll back on error."""
+        """Open a write transaction; commit on success, roll back on error.
+
+        Write transactions run one at a time, as on SQLite (``BEGIN
+        IMMEDIATE``). On PostgreSQL each one first takes a transaction-level
+        advisory lock, held until it commits. Event ids then become visible
+        in id order, which lets readers such as the CRM sync resume from
+        the last id they saw without skipping an event committed late.
+        """
         with self.engine.begin() as conn:
+            if self._serialize_writes:
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
             yield conn
 
     @contextmanager
@@ -766,6 +776,14 @@ def _event(row: Mapping[Any, Any]) -> Event:
         row["hash"],
         int(row["id"]),
     )
+
+
+_WRITE_LOCK = int.from_bytes(
+    hashlib.sha256(b"deliverability consent store writes").digest()[:8],
+    "big",
+    signed=True,
+)
+"""The PostgreSQL advisory lock key that write transactions take."""
 
 
 def _create_engine(url: str) -> Engine:

@@ -499,9 +499,8 @@ class CrmSync:
         events = self.store.events_since(start, limit=self.batch_size * 4)
         if not events:
             return False
-        # NOTE: the event cursor assumes that ids become visible in id order.
-        # That holds on SQLite, which has one writer. On PostgreSQL, an event
-        # committed late with a lower id than one already read is skipped.
+        # The event cursor relies on ids becoming visible in id order: the
+        # store runs write transactions one at a time (ConsentStore.transaction).
         with self.store.transaction() as conn:
             if get_cursor(conn, "events") != start:
                 return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -131,6 +132,49 @@ def test_events_since_resumes(store: ConsentStore) -> None:
     first = store.events_since(0, limit=1)
     rest = store.events_since(first[-1].id or 0)
     assert [e.payload["address"] for e in rest] == ["b@example.com"]
+
+
+def test_late_commit_not_skipped(store: ConsentStore) -> None:
+    # A writer that took an event id and has not committed yet must keep a
+    # second writer from committing a higher id. Otherwise a reader resuming
+    # from the last id it saw would skip the first event for good.
+    store.import_contacts(["a@example.com", "b@example.com"])
+    cursor = store.events_since(0)[-1].id or 0
+    first_holds = threading.Event()
+    first_may_commit = threading.Event()
+    second_done = threading.Event()
+
+    def first() -> None:
+        with store.transaction() as conn:
+            contact = store.require_contact("a@example.com")
+            store.append(conn, contact.id, EventKind.SUPPRESSED, None, "test", {})
+            first_holds.set()
+            first_may_commit.wait(10)
+
+    def second() -> None:
+        first_holds.wait(10)
+        with store.transaction() as conn:
+            contact = store.require_contact("b@example.com")
+            store.append(conn, contact.id, EventKind.SUPPRESSED, None, "test", {})
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_holds.wait(10)
+    # While the first writer's transaction is open, the second cannot finish
+    # (SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock).
+    assert not second_done.wait(0.5)
+    visible = store.events_since(cursor)
+    assert visible == []
+    first_may_commit.set()
+    for thread in threads:
+        thread.join(10)
+    read = store.events_since(cursor)
+    assert [e.contact_id for e in read] == [
+        store.require_contact("a@example.com").id,
+        store.require_contact("b@example.com").id,
+    ]
 
 
 # -- hash chain ------------------------------------------------------------
