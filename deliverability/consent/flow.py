@@ -343,10 +343,12 @@ class DoubleOptIn:
     def purge_pending(self, *, older_than: timedelta | None = None) -> int:
         """Delete sign-ups left unconfirmed for longer than ``older_than``.
 
-        A contact whose only consents are such sign-ups is deleted with its
-        events and tokens, leaving in ``purged`` a keyed hash of its address
-        and the times. A contact with other consents keeps them, and the
-        stale sign-up is moved back to ``none`` by an ``expired`` event. A
+        A contact whose only consents are such sign-ups, and whose events
+        all came from web sign-ups, is deleted with its events and tokens.
+        The ``purged`` table keeps a keyed hash of its address and the times.
+        A contact with other consents keeps them, and a contact that came
+        from an import, the CRM sync or the API stays. For both, the stale
+        sign-up is moved back to ``none`` by an ``expired`` event. A
         sign-up that began from ``soi_documented`` (a re-permission mail)
         expires too, and the documented single opt-in is then recorded
         again from the original event, so the contact and its evidence stay.
@@ -406,7 +408,17 @@ class DoubleOptIn:
             )
         )
         documented = _single_opt_in_before_signup(conn, contact_id, purpose)
-        if others or documented is not None:
+        # A contact that came from elsewhere (a CRM import, the sync, the
+        # API) existed before the sign-up and stays: only the sign-up expires.
+        elsewhere = conn.scalar(
+            select(func.count())
+            .select_from(t.events)
+            .where(
+                t.events.c.contact_id == contact_id,
+                t.events.c.source.not_in(_SIGNUP_SOURCES),
+            )
+        )
+        if others or documented is not None or elsewhere:
             conn.execute(
                 delete(t.tokens).where(
                     t.tokens.c.contact_id == contact_id, t.tokens.c.purpose == purpose
@@ -443,6 +455,9 @@ class DoubleOptIn:
         )
 
 
+_SIGNUP_SOURCES = ("web", "purge")
+"""Event sources of the sign-up flow and of earlier purges: a contact with
+events from no other source exists only because of web sign-ups."""
 _RESTORED = (ConsentState.SOI_DOCUMENTED, ConsentState.WITHDRAWN)
 """States an unconfirmed sign-up must not erase: a documented single opt-in
 and a withdrawal stay on record when the sign-up is purged."""

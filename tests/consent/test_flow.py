@@ -422,6 +422,29 @@ async def test_purge_keeps_withdrawal(
     assert store.consent("a@example.com", "news").state is ConsentState.WITHDRAWN
 
 
+async def test_purge_keeps_imported_contact(
+    flow: DoubleOptIn, store: ConsentStore, clock: FakeClock
+) -> None:
+    store.import_contacts(["a@example.com"])
+    await signed_up(flow, "a@example.com")
+    clock.advance(days=15)
+    assert flow.purge_pending() == 1
+    contact = store.require_contact("a@example.com")
+    assert store.consent("a@example.com", "news").state is ConsentState.NONE
+    assert store.events(contact.id)[0].kind is EventKind.CONTACT_CREATED
+    assert store.verify() == []
+
+
+async def test_purge_deletes_after_two_stale_signups(
+    flow: DoubleOptIn, store: ConsentStore, clock: FakeClock
+) -> None:
+    await signed_up(flow, "a@example.com", "news")
+    await signed_up(flow, "a@example.com", "offers")
+    clock.advance(days=15)
+    assert flow.purge_pending() == 2
+    assert store.find_contact("a@example.com") is None
+
+
 async def test_purge_zero_days(flow: DoubleOptIn, clock: FakeClock) -> None:
     await signed_up(flow, "a@example.com")
     clock.advance(seconds=1)
