@@ -539,10 +539,18 @@ def _write_decisions(
             write_admitted(record or (address,))
         else:
             counts[reason] += 1
+            if address[:1] in _FORMULA_STARTS:
+                address = "'" + address  # shown as text, never run as a formula
             write_excluded((position, address, reason))
     summary.total += total
     summary.excluded.update({str(reason): count for reason, count in counts.items()})
     summary.admitted += total - sum(counts.values())
+
+
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula.
+The excluded report is for people, so such addresses get a leading
+apostrophe there; the admitted rows stay as read, for import."""
 
 
 def _header(group: Path) -> list[str]:

@@ -240,6 +240,22 @@ def test_run_gate_writes_report(populated: ConsentStore, tmp_path: Path) -> None
     ] == "3,x@example.com,no_consent"
 
 
+def test_report_defuses_formulas(populated: ConsentStore, tmp_path: Path) -> None:
+    group = _write(
+        tmp_path / "g.csv",
+        'email\n=1+2@example.com\n"=HYPERLINK(""http://x"")"\n+x@example.com\n',
+    )
+    run_gate(
+        populated, group, "news", output=tmp_path / "ok.csv", report=tmp_path / "no.csv"
+    )
+    rows = list(csv.reader((tmp_path / "no.csv").open(newline="")))[1:]
+    assert [row[1] for row in rows] == [
+        "'=1+2@example.com",
+        '\'=HYPERLINK("http://x")',
+        "'+x@example.com",
+    ]
+
+
 def test_run_gate_summary(populated: ConsentStore, tmp_path: Path) -> None:
     lines = "".join(f"{address}\n" for address, _ in CASES if "," not in address)
     group = _write(tmp_path / "g.csv", "email\n" + lines + "doi@example.com\n")
