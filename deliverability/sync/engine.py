@@ -154,6 +154,7 @@ class CrmSync:
     def pull(self, source: Iterable[CrmContact | RowProblem]) -> SyncReport:
         """Bring CRM contacts into the store, batch by batch."""
         report = SyncReport("pull")
+        self._send_owed(report)  # mails a crashed run queued and did not send
         digests = self._digests()
         batch: list[CrmContact] = []
         for item in source:
@@ -197,8 +198,33 @@ class CrmSync:
                 saved = self._pull_one(conn, contact, mirror, report, reconfirm)
                 if saved is not None:
                     mirrors[contact.crm_id] = saved
-        for check, purpose in reconfirm:
-            self._reconfirm(check, purpose, report)
+            # The mails owed are written with the change that owes them, and
+            # sent after the commit: a crash in between leaves them queued.
+            now = self.store.clock()
+            rows = [
+                {"address": str(check.normalized), "purpose": purpose, "queued_at": now}
+                for check, purpose in reconfirm
+            ]
+            if rows:
+                conn.execute(insert(st.reconfirm), rows)
+        if reconfirm:
+            self._send_owed(report)
+
+    def _send_owed(self, report: SyncReport) -> None:
+        """Send the confirmation mails queued for changed addresses.
+
+        Each row is deleted once its mail was handed to the flow, or once
+        the flow rejected it: a failure is reported and not tried again.
+        """
+        with self.store.reading() as conn:
+            queue = st.reconfirm.c
+            owed = conn.execute(
+                select(queue.id, queue.address, queue.purpose).order_by(queue.id)
+            ).all()
+        for row in owed:
+            self._reconfirm(check_address(row.address), row.purpose, report)
+            with self.store.transaction() as conn:
+                conn.execute(delete(st.reconfirm).where(st.reconfirm.c.id == row.id))
 
     def _pull_new(
         self,
@@ -364,8 +390,6 @@ class CrmSync:
         if self.flow is None or version is None:
             report.decisions["new_address_not_reconfirmed"] += 1
             return
-        # NOTE: runs after the batch commits; a crash in between leaves the
-        # new address at "none" (not mailable) without a confirmation mail.
         try:
             self.flow.register(
                 check, purpose, version, RequestContext(form="crm-address-change")

@@ -15,6 +15,9 @@ sync runs; a test compares the migration with these definitions.
 * ``sync_form_fields``: the fields a web form sent besides the address, kept
   for the match-up and deleted once the sign-up is linked or purged.
 * ``sync_repermission``: who was asked to confirm, when, by whom.
+* ``sync_reconfirm``: confirmation mails owed to changed addresses, written
+  with the change and deleted once sent, so a crash between the two loses
+  no mail (migration ``0003``).
 
 No foreign keys point at ``contacts``: the purge of unconfirmed sign-ups
 deletes contacts, and the sync treats a missing contact as gone.
@@ -41,6 +44,7 @@ __all__ = [
     "links",
     "metadata",
     "outbox",
+    "reconfirm",
     "repermission",
     "reviews",
 ]
@@ -131,4 +135,13 @@ repermission = Table(
     Column("asked_at", _TIME, nullable=False),
     Column("message_id", String(200)),
     Index("ix_sync_repermission_contact", "contact_id", "purpose"),
+)
+
+reconfirm = Table(
+    "sync_reconfirm",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("address", String(320), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("queued_at", _TIME, nullable=False),
 )

@@ -369,3 +369,34 @@ async def test_purged_contact_relinked(
     opt_out = crm_row("C1", "a@example.com", Newsletter="Opted out")
     _pull(sync, path, sync_config, opt_out)
     assert _state(store, "a@example.com") is ConsentState.WITHDRAWN
+
+
+async def test_crash_before_mail_resends(
+    sync: CrmSync,
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    mailer: MemoryMailer,
+    clock: FakeClock,
+    sync_config: SyncConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "crm.csv"
+    _pull(sync, path, sync_config, crm_row("C1", "old@example.com"))
+    await _confirmed(flow, mailer, "old@example.com")
+    clock.advance(minutes=1)
+
+    def crash(report: object) -> None:
+        raise KeyboardInterrupt  # the process dies after the batch committed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sync, "_send_owed", crash)
+        with pytest.raises(KeyboardInterrupt):
+            _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    assert "new@example.com" not in mailer.recipients()
+    report = _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    assert mailer.recipients()[-1] == "new@example.com"
+    assert _state(store, "new@example.com") is ConsentState.PENDING
+    assert report.decisions["new_address_pending"] == 1
+    again = _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    assert again.decisions["new_address_pending"] == 0
