@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
     if not reports:
         return EXIT_USAGE
-    text = render(reports, args.format)
+    text = render(reports, args.format, several=len(args.messages) > 1)
     output = open_output(args.output)
     try:
         output.write(text)

@@ -27,7 +27,10 @@ __all__ = [
 ]
 
 _BRACE = re.compile(r"[{}]")
-_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
+# A rule starts at the start of the text or after a brace. An attempt inside
+# a run of other characters ends where one from the run's start did, so
+# without the look-behind a long run with no "{" took quadratic time.
+_RULE = re.compile(r"(?<![^{}])([^{}]*)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*(?:[.#][\w-]+)?$")
 _HEX = re.compile(r"^#([0-9a-f]{3}|[0-9a-f]{6})$")
 _RGB = re.compile(

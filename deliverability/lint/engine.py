@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import logging
 import re
+import stat
 from pathlib import Path
 
 from ..errors import InputError
@@ -104,16 +105,34 @@ def clear_caches() -> None:
 
 
 def _read(path: Path, options: LintOptions) -> bytes:
+    """Read a message file, never more than the size cap allows.
+
+    Devices, pipes and sockets are rejected before they are opened,
+    because their size is meaningless and a pipe would block.
+    """
     try:
-        size = path.stat().st_size
-        _check_size(size, str(path), options)
-        return path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(
+                f"{path} is not a regular file (a device, pipe or socket); "
+                "pass message files"
+            )
+        _check_size(info.st_size, str(path), options)
+        with path.open("rb") as handle:
+            data = handle.read(options.max_size + 1)
+        _check_size(len(data), str(path), options)  # it grew while being read
+        return data
     except IsADirectoryError:
         raise InputError(f"{path} is a folder; pass message files") from None
     except FileNotFoundError:
         raise InputError(f"{path} not found; check the path") from None
     except PermissionError:
         raise InputError(f"{path} is not readable; check its permissions") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot read {path}: {reason}; check the path") from None
 
 
 def _parse(data: bytes, name: str) -> ParsedMessage:

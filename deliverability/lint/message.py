@@ -60,6 +60,7 @@ about 120 MB (an estimate from that per-line cost). A 30 MB message of
 76-character encoded lines has about 400,000 lines."""
 
 _FIELD = re.compile(rb"^([!-9;-~]+)[ \t]*:")
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 _PARSER = email.parser.BytesParser(policy=email.policy.compat32)
 _T = TypeVar("_T")
 
@@ -198,10 +199,12 @@ def parse_message(raw: bytes) -> ParsedMessage:
 
 
 def _header_block(raw: bytes) -> bytes:
+    """Return the header lines: up to the first empty line, whether the lines
+    end in LF or CRLF (mixed endings included)."""
     if raw.startswith((b"\n", b"\r\n")):
         return b""
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if i >= 0]
-    return raw[: min(ends)] if ends else raw
+    end = _BLANK_LINE.search(raw)
+    return raw[: end.start()] if end else raw
 
 
 def _split_headers(block: bytes) -> tuple[list[HeaderField], list[str], list[int]]:
@@ -224,7 +227,11 @@ def _split_headers(block: bytes) -> tuple[list[HeaderField], list[str], list[int
         match = _FIELD.match(line)
         if match is None:
             if line.strip():
+                # The body starts here, as for receivers and the standard
+                # parser: later lines such as "Cc: ..." are no fields.
                 malformed.append(index + 1)
+                del text_lines[index + 1 :]
+                break
             continue
         name = match.group(1).decode("ascii")
         current = (name, index + 1, [line[match.end() :]])

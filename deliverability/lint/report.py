@@ -25,21 +25,29 @@ _SNIPPET_WIDTH = 160
 _LABELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def render(reports: Sequence[LintReport], fmt: str) -> str:
-    """Render ``reports`` in ``fmt``: text, json, jsonl or html."""
+def render(
+    reports: Sequence[LintReport], fmt: str, *, several: bool | None = None
+) -> str:
+    """Render ``reports`` in ``fmt``: text, json, jsonl or html.
+
+    ``several`` tells whether several messages were requested, so that
+    JSON stays an array when all but one were skipped (default: more than
+    one report).
+    """
+    if fmt == "json":
+        return render_json(reports, several=several)
     renderers = {
         "text": render_text,
-        "json": render_json,
         "jsonl": render_jsonl,
         "html": render_html,
     }
     return renderers[fmt](reports)
 
 
-def render_json(reports: Sequence[LintReport]) -> str:
+def render_json(reports: Sequence[LintReport], *, several: bool | None = None) -> str:
     """Return one JSON object for one report, an array for several."""
     data: Any = [r.to_dict() for r in reports]
-    if len(reports) == 1:
+    if not (len(reports) > 1 if several is None else several):
         data = data[0]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

@@ -223,6 +223,8 @@ class TokenFinder:
         """One past the last ``>``."""
         self.specials: list[int] | None = None
         """Offsets of ``>`` and quotes before :attr:`cut`, in careful mode."""
+        self.name_end = 0
+        """Where the last tag name read in careful mode ends."""
         self.closes: dict[int, bool] = {}
         """Whether a walk reaching each of :attr:`specials` ends at a ``>``."""
 
@@ -258,8 +260,16 @@ class TokenFinder:
             if candidate is None:
                 return None
             start = candidate.start()
-            name = _TAG_NAME.match(source, start + 1)
-            if name is None or self._reaches_close(name.end()):
+            if start + 1 < self.name_end:
+                # Inside the name read last ("<a<a<a", since names may hold
+                # "<"): this name ends where that one did.
+                name_end = self.name_end
+            else:
+                name = _TAG_NAME.match(source, start + 1)
+                if name is None:
+                    return TOKEN_PATTERN.match(source, start, cut)
+                name_end = self.name_end = name.end()
+            if self._reaches_close(name_end):
                 return TOKEN_PATTERN.match(source, start, cut)
             position = start + 1
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +70,22 @@ def test_bad_path_among_several_is_skipped(clean_eml, bad_eml, tmp_path, capsys)
     assert [r["message"] for r in reports] == [str(clean_eml), str(bad_eml)]
     assert f"{missing} not found" in captured.err
     assert "1 of 3 messages could not be linted" in captured.err
+
+
+@pytest.mark.parametrize("kind", ["not_a_folder", "fifo", "device"])
+def test_unreadable_kinds_are_skipped(clean_eml, tmp_path, capsys, kind):
+    if kind == "not_a_folder":
+        bad = clean_eml / "x.eml"
+    elif kind == "fifo":
+        bad = tmp_path / "pipe.eml"
+        os.mkfifo(bad)
+    else:
+        bad = Path("/dev/zero")
+    status = main(["lint", str(clean_eml), str(bad), "--format", "json"])
+    assert status == 2
+    captured = capsys.readouterr()
+    assert [r["message"] for r in json.loads(captured.out)] == [str(clean_eml)]
+    assert str(bad) in captured.err
 
 
 def test_every_path_bad_writes_no_report(tmp_path, capsys):

@@ -237,3 +237,25 @@ def test_other_address_in_name_is_error(lint):
     data = build_message(headers={"From": '"service@paypal.com" <news@example.com>'})
     report = lint(data)
     assert severity_of(report, "lint.header.from_name_spoof") == ["error"]
+
+
+def test_mixed_line_endings_end_headers(lint):
+    # LF header lines, then a CRLF empty line: the "Cc" below is body text.
+    data = (
+        b"From: news@example.com\nTo: reader@example.org\nSubject: Hi\n\r\n"
+        b"Cc: J\xc3\xa9r\xc3\xb4me <j@example.com>\n"
+    )
+    report = lint(data)
+    assert "lint.header.address_unencoded" not in codes(report)
+    assert "lint.header.malformed" not in codes(report)
+
+
+def test_header_block_ends_at_a_non_field_line(lint):
+    data = (
+        b"From: news@example.com\nTo: reader@example.org\nHi there\n"
+        b"Cc: J\xc3\xa9r\xc3\xb4me <j@example.com>\n\nbody\n"
+    )
+    report = lint(data)
+    malformed = [f for f in report.findings if f.code == "lint.header.malformed"]
+    assert [f.location for f in malformed] == ["headers, line 3"]
+    assert "lint.header.address_unencoded" not in codes(report)

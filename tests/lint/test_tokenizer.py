@@ -151,6 +151,8 @@ def test_careful_mode_matches_plain_search(source):
         "<a '" * 200 + '">',
         "<p a=\"1\" b='2' c=3 " * 100 + "'>",
         '<a b="' * 200 + "'>",
+        "<a" * 200 + " '>",
+        "<a\x00" * 200 + " '>",
     ],
 )
 def test_unclosed_tags_read_as_plain_search(source):
