@@ -548,11 +548,14 @@ def _purge(args: argparse.Namespace) -> int:
         raise InputError(
             f"invalid --older-than-days {args.older_than_days}: give 0 or more"
         )
+    from ..sync.intake import purge_orphans
+
     store = _open(args)
-    purged = DoubleOptIn(store, _NoMailer()).purge_pending(
-        older_than=timedelta(days=args.older_than_days)
-    )
-    _print_json({"purged": purged})
+    flow = DoubleOptIn(store, _NoMailer())
+    purged = flow.purge_pending(older_than=timedelta(days=args.older_than_days))
+    # Form fields kept for the CRM match-up go with the sign-ups they served.
+    fields = purge_orphans(flow)
+    _print_json({"purged": purged, "form_fields_deleted": fields})
     return EXIT_OK
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, column, delete, func, select
+from sqlalchemy import table as lightweight_table
 
 from ..dns import Resolver
 from ..errors import InputError
@@ -343,12 +344,13 @@ class DoubleOptIn:
     def purge_pending(self, *, older_than: timedelta | None = None) -> int:
         """Delete sign-ups left unconfirmed for longer than ``older_than``.
 
-        A contact whose only consents are such sign-ups, and whose events
-        all came from web sign-ups, is deleted with its events and tokens.
-        The ``purged`` table keeps a keyed hash of its address and the times.
-        A contact with other consents keeps them, and a contact that came
-        from an import, the CRM sync or the API stays. For both, the stale
-        sign-up is moved back to ``none`` by an ``expired`` event. A
+        A contact whose only consents are such sign-ups, and that a web
+        sign-up created, is deleted with its events and tokens. The
+        ``purged`` table keeps a keyed hash of its address and the times. A
+        contact with other consents keeps them, and a contact that an
+        import, the API, the CLI or the CRM sync created, or that the sync
+        linked to a CRM contact, stays. For both, the stale sign-up is moved
+        back to ``none`` by an ``expired`` event. A
         sign-up that began from ``soi_documented`` (a re-permission mail)
         expires too, and the documented single opt-in is then recorded
         again from the original event, so the contact and its evidence stay.
@@ -408,17 +410,7 @@ class DoubleOptIn:
             )
         )
         documented = _single_opt_in_before_signup(conn, contact_id, purpose)
-        # A contact that came from elsewhere (a CRM import, the sync, the
-        # API) existed before the sign-up and stays: only the sign-up expires.
-        elsewhere = conn.scalar(
-            select(func.count())
-            .select_from(t.events)
-            .where(
-                t.events.c.contact_id == contact_id,
-                t.events.c.source.not_in(_SIGNUP_SOURCES),
-            )
-        )
-        if others or documented is not None or elsewhere:
+        if others or documented is not None or _kept(conn, contact_id):
             conn.execute(
                 delete(t.tokens).where(
                     t.tokens.c.contact_id == contact_id, t.tokens.c.purpose == purpose
@@ -455,9 +447,33 @@ class DoubleOptIn:
         )
 
 
-_SIGNUP_SOURCES = ("web", "purge")
-"""Event sources of the sign-up flow and of earlier purges: a contact with
-events from no other source exists only because of web sign-ups."""
+# The CRM sync's tables, named here without importing the sync package,
+# which builds on this one.
+_SYNC_CRM = lightweight_table("sync_crm", column("contact_id"))
+_SYNC_LINKS = lightweight_table("sync_links", column("contact_id"))
+
+
+def _kept(conn: Connection, contact_id: int) -> bool:
+    """Return whether a contact must outlive the purge of its sign-ups: one
+    created by an import, the API, the CLI or the CRM sync, or one the
+    sync has linked to a CRM contact."""
+    created_by = conn.scalar(
+        select(t.events.c.source)
+        .where(
+            t.events.c.contact_id == contact_id,
+            t.events.c.kind == EventKind.CONTACT_CREATED.value,
+        )
+        .limit(1)
+    )
+    if created_by is not None and created_by != "web":
+        return True
+    for linked in (_SYNC_CRM, _SYNC_LINKS):
+        ids = linked.c.contact_id
+        if conn.scalar(select(ids).where(ids == contact_id).limit(1)) is not None:
+            return True
+    return False
+
+
 _RESTORED = (ConsentState.SOI_DOCUMENTED, ConsentState.WITHDRAWN)
 """States an unconfirmed sign-up must not erase: a documented single opt-in
 and a withdrawal stay on record when the sign-up is purged."""

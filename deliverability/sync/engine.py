@@ -198,33 +198,48 @@ class CrmSync:
                 saved = self._pull_one(conn, contact, mirror, report, reconfirm)
                 if saved is not None:
                     mirrors[contact.crm_id] = saved
-            # The mails owed are written with the change that owes them, and
-            # sent after the commit: a crash in between leaves them queued.
+            # The mails owed are written with the change that owes them and
+            # sent after the commit, so a crash in between leaves them queued.
             now = self.store.clock()
-            rows = [
-                {"address": str(check.normalized), "purpose": purpose, "queued_at": now}
-                for check, purpose in reconfirm
-            ]
+            rows = []
+            for check, purpose in reconfirm:
+                if self.config.reconfirm_version.get(purpose) is None:
+                    report.decisions["new_address_not_reconfirmed"] += 1
+                    continue
+                rows.append(
+                    {
+                        "address": str(check.normalized),
+                        "purpose": purpose,
+                        "queued_at": now,
+                    }
+                )
             if rows:
                 conn.execute(insert(st.reconfirm), rows)
-        if reconfirm:
+        if rows:
             self._send_owed(report)
 
     def _send_owed(self, report: SyncReport) -> None:
         """Send the confirmation mails queued for changed addresses.
 
-        Each row is deleted once its mail was handed to the flow, or once
-        the flow rejected it: a failure is reported and not tried again.
+        A row is deleted once its mail was handed to the flow, or once the
+        flow rejected it (reported, not tried again). A mailer that fails
+        (an ``OSError``, such as a refused SMTP connection) leaves the row
+        for the next pull, and so does a run without a flow.
         """
         with self.store.reading() as conn:
             queue = st.reconfirm.c
             owed = conn.execute(
                 select(queue.id, queue.address, queue.purpose).order_by(queue.id)
             ).all()
+        if owed and self.flow is None:
+            report.decisions["new_address_mail_waiting"] += len(owed)
+            return
         for row in owed:
-            self._reconfirm(check_address(row.address), row.purpose, report)
-            with self.store.transaction() as conn:
-                conn.execute(delete(st.reconfirm).where(st.reconfirm.c.id == row.id))
+            if self._reconfirm(check_address(row.address), row.purpose, report):
+                with self.store.transaction() as conn:
+                    conn.execute(
+                        delete(st.reconfirm).where(st.reconfirm.c.id == row.id)
+                    )
 
     def _pull_new(
         self,
@@ -385,23 +400,34 @@ class CrmSync:
                 reconfirm.append((check, purpose))
         return int(new_id), check.key
 
-    def _reconfirm(self, check: AddressCheck, purpose: str, report: SyncReport) -> None:
+    def _reconfirm(self, check: AddressCheck, purpose: str, report: SyncReport) -> bool:
+        """Send one confirmation mail; return whether its queue row is done."""
         version = self.config.reconfirm_version.get(purpose)
         if self.flow is None or version is None:
             report.decisions["new_address_not_reconfirmed"] += 1
-            return
+            return True
         try:
             self.flow.register(
                 check, purpose, version, RequestContext(form="crm-address-change")
             )
-            report.decisions["new_address_pending"] += 1
         except DeliverabilityError as exc:
             # The error's message can contain the address, so only its type is kept.
-            name = type(exc).__name__
-            log.warning("confirmation mail to a changed address failed: %s", name)
-            report.problems.append(
-                f"confirmation mail for {purpose} to a changed address failed: {name}"
+            self._mail_problem(purpose, type(exc).__name__, report)
+            return True
+        except OSError as exc:
+            self._mail_problem(
+                purpose, f"{type(exc).__name__}, kept for the next pull", report
             )
+            return False
+        report.decisions["new_address_pending"] += 1
+        return True
+
+    @staticmethod
+    def _mail_problem(purpose: str, name: str, report: SyncReport) -> None:
+        log.warning("confirmation mail to a changed address failed: %s", name)
+        report.problems.append(
+            f"confirmation mail for {purpose} to a changed address failed: {name}"
+        )
 
     def _apply_fields(
         self,
@@ -523,7 +549,7 @@ class CrmSync:
         events = self.store.events_since(start, limit=self.batch_size * 4)
         if not events:
             return False
-        # The event cursor relies on ids becoming visible in id order: the
+        # The event cursor relies on ids becoming visible in id order. The
         # store runs write transactions one at a time (ConsentStore.transaction).
         with self.store.transaction() as conn:
             if get_cursor(conn, "events") != start:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import delete, select
 
+from ..consent import ConsentState
 from ..consent import tables as ct
 from ..consent.flow import DoubleOptIn, RequestContext, SignupResult
 from . import tables as st
@@ -61,10 +62,18 @@ class FormIntake:
 
 
 def purge_orphans(flow: DoubleOptIn) -> int:
-    """Delete form fields whose contact the purge removed; return how many."""
+    """Delete form fields no match-up will read; return how many.
+
+    The fields serve the match-up of a sign-up once it is confirmed. They
+    go when the purge removed their contact, and when the contact has no
+    consent pending or confirmed any more (its sign-up expired but the
+    contact stayed, because an import or the CRM sync created it).
+    """
+    waiting = select(ct.consents.c.contact_id).where(
+        ct.consents.c.state.in_((ConsentState.PENDING.value, ConsentState.DOI.value))
+    )
     with flow.store.transaction() as conn:
-        live = select(ct.contacts.c.id)
         done = conn.execute(
-            delete(st.form_fields).where(st.form_fields.c.contact_id.not_in(live))
+            delete(st.form_fields).where(st.form_fields.c.contact_id.not_in(waiting))
         )
     return int(done.rowcount or 0)

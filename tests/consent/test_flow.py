@@ -445,6 +445,20 @@ async def test_purge_deletes_after_two_stale_signups(
     assert store.find_contact("a@example.com") is None
 
 
+async def test_purge_deletes_suppressed_signup(
+    flow: DoubleOptIn, store: ConsentStore, clock: FakeClock
+) -> None:
+    # "I never signed up": the operator suppresses the address. The contact
+    # was created by the web sign-up, so the purge still removes it, and the
+    # suppression list keeps blocking the address.
+    await signed_up(flow, "a@example.com")
+    store.suppress("a@example.com", SuppressionReason.COMPLAINT, source="cli")
+    clock.advance(days=15)
+    assert flow.purge_pending() == 1
+    assert store.find_contact("a@example.com") is None
+    assert [s["reason"] for s in store.suppressions("a@example.com")] == ["complaint"]
+
+
 async def test_purge_zero_days(flow: DoubleOptIn, clock: FakeClock) -> None:
     await signed_up(flow, "a@example.com")
     clock.advance(seconds=1)

@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from deliverability.consent import ConsentState, ConsentStore, DoubleOptIn
 from deliverability.errors import InputError
-from deliverability.sync import CrmSync, CsvSource, JsonlSource, ReviewQueue, SyncConfig
+from deliverability.sync import (
+    CrmSync,
+    CsvSource,
+    FormIntake,
+    JsonlSource,
+    ReviewQueue,
+    SyncConfig,
+    purge_orphans,
+)
+from deliverability.sync import tables as st
 from tests.consent.conftest import FakeClock
 from tests.sync.conftest import CONTEXT, MemoryMailer
 from tests.sync.crm import crm_row, write_crm
@@ -371,6 +381,42 @@ async def test_purged_contact_relinked(
     assert _state(store, "a@example.com") is ConsentState.WITHDRAWN
 
 
+async def test_purge_keeps_crm_linked_contact(
+    sync: CrmSync,
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    sync_config: SyncConfig,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    # A web sign-up created the contact, then the CRM sync linked it.
+    await flow.sign_up("a@example.com", "news", "v1", CONTEXT)
+    row = crm_row("C1", "a@example.com", First_Name="Ann")
+    _pull(sync, tmp_path / "crm.csv", sync_config, row)
+    clock.advance(days=15)
+    assert flow.purge_pending() == 1
+    assert store.find_contact("a@example.com") is not None
+    assert _state(store, "a@example.com") is ConsentState.NONE
+
+
+async def test_purge_drops_expired_fields(
+    store: ConsentStore, flow: DoubleOptIn, clock: FakeClock
+) -> None:
+    store.import_contacts(["imp@example.com"])
+    fields = {"first_name": "Ann", "phone": "+49 30 1234567"}
+    await FormIntake(flow).sign_up("imp@example.com", "news", "v1", CONTEXT, fields)
+    clock.advance(days=15)
+    assert flow.purge_pending() == 1
+    assert purge_orphans(flow) == 1
+    assert store.find_contact("imp@example.com") is not None
+    with store.reading() as conn:
+        assert conn.execute(select(st.form_fields)).all() == []
+
+
+def _crash(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt  # the process dies after the batch committed
+
+
 async def test_crash_before_mail_resends(
     sync: CrmSync,
     store: ConsentStore,
@@ -386,17 +432,80 @@ async def test_crash_before_mail_resends(
     await _confirmed(flow, mailer, "old@example.com")
     clock.advance(minutes=1)
 
-    def crash(report: object) -> None:
-        raise KeyboardInterrupt  # the process dies after the batch committed
-
     with monkeypatch.context() as patch:
-        patch.setattr(sync, "_send_owed", crash)
+        patch.setattr(flow, "register", _crash)
         with pytest.raises(KeyboardInterrupt):
             _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    # The change committed, the mail did not go out.
+    assert store.find_contact("new@example.com") is not None
     assert "new@example.com" not in mailer.recipients()
+    # The CRM row is unchanged now, so only the queue can send the mail.
     report = _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    assert report.unchanged == 1
     assert mailer.recipients()[-1] == "new@example.com"
     assert _state(store, "new@example.com") is ConsentState.PENDING
-    assert report.decisions["new_address_pending"] == 1
     again = _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
     assert again.decisions["new_address_pending"] == 0
+
+
+class RefusingMailer(MemoryMailer):
+    """A mailer whose server refuses mail to one address while ``down``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    def send(self, message: object) -> None:
+        if self.down and message["To"] == "new@example.com":  # type: ignore[index]
+            raise ConnectionRefusedError("SMTP server refused the connection")
+        super().send(message)  # type: ignore[arg-type]
+
+
+async def test_mail_failure_retried_next_pull(
+    store: ConsentStore, clock: FakeClock, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    mailer = RefusingMailer()
+    flow = DoubleOptIn(store, mailer)
+    sync = CrmSync(store, sync_config, flow=flow)
+    path = tmp_path / "crm.csv"
+    _pull(sync, path, sync_config, crm_row("C1", "old@example.com"))
+    await _confirmed(flow, mailer, "old@example.com")
+    clock.advance(minutes=1)
+    mailer.down = True
+    failed = _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    assert any("kept for the next pull" in p for p in failed.problems)
+    # Another contact's opt-out in a later run still goes through.
+    mailer.down = False
+    rows = [
+        crm_row("C1", "new@example.com"),
+        crm_row("C2", "b@example.com", Email_Opt_Out="yes"),
+    ]
+    later = _pull(sync, path, sync_config, *rows)
+    assert later.decisions["new_address_pending"] == 1
+    assert mailer.recipients()[-1] == "new@example.com"
+    assert [s["reason"] for s in store.suppressions("b@example.com")] == ["blocklist"]
+
+
+async def test_run_without_flow_keeps_queue(
+    sync: CrmSync,
+    store: ConsentStore,
+    flow: DoubleOptIn,
+    mailer: MemoryMailer,
+    clock: FakeClock,
+    sync_config: SyncConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "crm.csv"
+    _pull(sync, path, sync_config, crm_row("C1", "old@example.com"))
+    await _confirmed(flow, mailer, "old@example.com")
+    clock.advance(minutes=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(flow, "register", _crash)
+        with pytest.raises(KeyboardInterrupt):
+            _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    without = CrmSync(store, sync_config, flow=None)
+    waiting = _pull(without, path, sync_config, crm_row("C1", "new@example.com"))
+    assert waiting.decisions["new_address_mail_waiting"] == 1
+    _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    assert mailer.recipients()[-1] == "new@example.com"
