@@ -539,7 +539,7 @@ def _write_decisions(
             write_admitted(record or (address,))
         else:
             counts[reason] += 1
-            if address[:1] in _FORMULA_STARTS:
+            if address.lstrip(" \u00a0")[:1] in _FORMULA_STARTS:
                 address = "'" + address  # shown as text, never run as a formula
             write_excluded((position, address, reason))
     summary.total += total
@@ -548,9 +548,9 @@ def _write_decisions(
 
 
 _FORMULA_STARTS = frozenset("=+-@\t\r")
-"""First characters that make a spreadsheet read a CSV cell as a formula.
-The excluded report is for people, so such addresses get a leading
-apostrophe there; the admitted rows stay as read, for import."""
+"""First characters (after spaces) that make a spreadsheet read a CSV cell
+as a formula. The excluded report is for people, so such addresses get a
+leading apostrophe there; the admitted rows stay as read, for import."""
 
 
 def _header(group: Path) -> list[str]:

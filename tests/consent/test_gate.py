@@ -243,7 +243,7 @@ def test_run_gate_writes_report(populated: ConsentStore, tmp_path: Path) -> None
 def test_report_defuses_formulas(populated: ConsentStore, tmp_path: Path) -> None:
     group = _write(
         tmp_path / "g.csv",
-        'email\n=1+2@example.com\n"=HYPERLINK(""http://x"")"\n+x@example.com\n',
+        'email\n=1+2@example.com\n"=HYPERLINK(""http://x"")"\n+x@example.com\n =y\n',
     )
     run_gate(
         populated, group, "news", output=tmp_path / "ok.csv", report=tmp_path / "no.csv"
@@ -253,6 +253,7 @@ def test_report_defuses_formulas(populated: ConsentStore, tmp_path: Path) -> Non
         "'=1+2@example.com",
         '\'=HYPERLINK("http://x")',
         "'+x@example.com",
+        "' =y",
     ]
 
 
