@@ -348,14 +348,22 @@ class ConsentStore:
             int(event_id),
         )
 
-    def events(self, contact_id: int) -> list[Event]:
-        """Return the contact's events in chain order."""
-        with self.reading() as conn:
-            rows = conn.execute(
-                select(t.events)
-                .where(t.events.c.contact_id == contact_id)
-                .order_by(t.events.c.seq)
-            ).all()
+    def events(self, contact_id: int, conn: Connection | None = None) -> list[Event]:
+        """Return the contact's events in chain order.
+
+        Pass ``conn`` to read inside an open write transaction. A second
+        pooled connection could wait for the pool, while the writers that
+        hold the pool's connections wait for this transaction's lock.
+        """
+        query = (
+            select(t.events)
+            .where(t.events.c.contact_id == contact_id)
+            .order_by(t.events.c.seq)
+        )
+        if conn is not None:
+            return [_event(row._mapping) for row in conn.execute(query).all()]
+        with self.reading() as reader:
+            rows = reader.execute(query).all()
         return [_event(row._mapping) for row in rows]
 
     def events_since(self, after_id: int = 0, *, limit: int = 1000) -> list[Event]:

@@ -161,7 +161,7 @@ class ReviewQueue:
         upto = get_cursor(conn, "events")
         events = [
             e
-            for e in self.store.events(review.contact_id)
+            for e in self.store.events(review.contact_id, conn)
             if e.id is not None and e.id <= upto
         ]
         rows = link_rows(self.store, conn, review.contact_id, target, events)

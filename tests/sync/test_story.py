@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from deliverability.consent import ConsentState, ConsentStore, DoubleOptIn, gate
 from deliverability.sync import (
     CrmSync,
@@ -66,6 +68,10 @@ def _admitted(store: ConsentStore, addresses: list[str]) -> list[str]:
     return [d.address for d in gate(store, addresses, "news") if d.admitted]
 
 
+def _no_second_connection() -> None:
+    raise AssertionError("a second connection was opened inside a transaction")
+
+
 async def test_story(
     store: ConsentStore,
     flow: DoubleOptIn,
@@ -73,6 +79,7 @@ async def test_story(
     clock: FakeClock,
     sync_config: SyncConfig,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sync = CrmSync(store, sync_config, flow=flow)
     sink = MemorySink()
@@ -117,7 +124,12 @@ async def test_story(
     queue = ReviewQueue(store, sync_config)
     (review,) = queue.list()
     assert review.choices() == ["C2", "C3", "new"]
-    resolved = queue.resolve(review.id, "C3", actor="crm-user-7")
+    # Resolving reads inside its own write transaction. A second pooled
+    # connection could wait for a pool that the writers queued on the lock
+    # have taken.
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "reading", _no_second_connection)
+        resolved = queue.resolve(review.id, "C3", actor="crm-user-7")
     assert resolved.actor == "crm-user-7"
     sync.push(sink)
     assert sink.kinds()[2:] == [("link", "C3", None), ("confirmed", "C3", "news")]
