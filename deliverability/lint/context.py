@@ -112,7 +112,7 @@ class LintContext:
         """Create an item that points at a MIME part, a line and an element.
 
         The location names the column too when it is past
-        :data:`COLUMN_SHOWN`, as in minified HTML, where one line holds a
+        :data:`COLUMN_SHOWN`, as in minified HTML, where one line contains a
         whole message.
         """
         where = part.label

@@ -345,9 +345,11 @@ class _Scanner:
     def _raw_text(
         self, tag: str, position: int, line: int, counted: int
     ) -> tuple[int, int, int, int]:
-        """Take the raw text of ``tag`` up to its end tag; return where the
-        end tag starts (-1 when the source ends first), the new position,
-        line and counted offset."""
+        """Take the raw text of ``tag`` up to its end tag.
+
+        Returns where the end tag starts (-1 when the source ends first),
+        then the new position, line and counted offset.
+        """
         source = self.source
         end = raw_text_end(tag, source, position)
         stop = end.start() if end else len(source)
@@ -449,6 +451,7 @@ class _Scanner:
     def _look(self, tag: str, values: dict[str, str]) -> _Look:
         """Return the colours, hiding, text size and position an element sets."""
         declarations = self._declarations(tag, values)
+
         fg: object = _INHERIT
         bg: object = _INHERIT
         color = declarations.get("color") or (
@@ -467,6 +470,7 @@ class _Scanner:
             bg = css.background_color(declarations) or css.parse_color(
                 values.get("bgcolor", "")
             )
+
         reason = None
         if declarations or "hidden" in values:
             reason = _hidden_reason(values, declarations)
@@ -475,6 +479,7 @@ class _Scanner:
         if declarations:  # most elements have no style: skip the style checks
             tiny = _tiny(declarations)
             off_page = _off_page(declarations)
+
         plain = (
             fg is _INHERIT
             and bg is _INHERIT
@@ -653,8 +658,8 @@ _Static = tuple[
     "tuple[object, ...] | None",
 ]
 _STATIC: dict[tuple[str, str], _Static] = {}
-"""What a tag and attribute text give whatever the document: the values by
-name, the event handlers, the script URLs, the style, whether the tag
+"""Facts of a tag and attribute text that hold in any document: the values
+by name, the event handlers, the script URLs, the style, whether the tag
 closes itself and the key of its look (``None`` for void tags). Shared by
 all scans in the process, because campaigns repeat their templates' markup."""
 _PLAIN_LOOKS: dict[tuple[object, ...], _Look] = {}

@@ -16,10 +16,10 @@ What the standard parser does, and this module repeats:
 
 - Lines end with LF or CRLF (a lone CR is a line break too; such input is
   left to the standard parser). A first line starting ``From `` is the mbox
-  separator (the "Unix from"), kept apart. A header block ends at the first empty
-  line; every line before it is a field (a name of printable characters
-  other than ``:``, then ``:``) or a continuation starting with a space or
-  a tab. A field's value is its text after the colon, leading spaces and
+  separator (the "Unix from"), kept apart. A header block ends at the
+  first empty line. Every line before it is a field (a name of printable
+  characters other than ``:``, then ``:``) or a continuation starting with
+  a space or a tab. A field's value is its text after the colon, leading spaces and
   tabs removed, continuation lines appended, the final line break removed.
 - In a multipart body, a boundary line is ``--boundary``, optionally
   ``--`` (the close), then spaces or tabs, then the line break or the end.

@@ -30,9 +30,9 @@ def render(
 ) -> str:
     """Render ``reports`` in ``fmt``: text, json, jsonl or html.
 
-    ``several`` tells whether several messages were requested, so that
-    JSON stays an array when all but one were skipped (default: more than
-    one report).
+    ``several`` is true when several messages were requested, so that JSON
+    stays an array when all but one were skipped (default: more than one
+    report).
     """
     if fmt == "json":
         return render_json(reports, several=several)

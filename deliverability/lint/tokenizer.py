@@ -34,8 +34,8 @@ __all__ = [
     "tokenize",
 ]
 
-# No possessive quantifiers: CPython 3.11 before 3.11.5 matches some of them
-# wrongly (CPython issues 100061 and 106052), and Debian 12 ships 3.11.2.
+# No possessive quantifiers: CPython 3.11 before 3.11.5 returns wrong
+# matches for some of them (fixed in 3.11.5), and Debian 12 ships 3.11.2.
 # The attribute text is unrolled instead (runs of plain characters between
 # quoted values), and the look-ahead keeps a tag name from giving characters
 # back. A start tag whose ">" never comes still matches, with the group

@@ -274,7 +274,7 @@ def test_snippet_drops_shared_indentation(tmp_path, capsys):
 
 def test_snippet_of_long_line_starts_at_element_column(tmp_path, capsys):
     # Two images with the same source: the snippet must start at the one at
-    # fault (the second lacks alt), which only its column tells apart.
+    # fault (the second lacks alt), which only its column distinguishes.
     path = tmp_path / "minified.html"
     filler = "<td>" + "x" * 400 + "</td>"
     first = '<img src="https://example.com/a.png" alt="first" width="9" height="9">'

@@ -116,7 +116,7 @@ def test_colon_inside_a_declaration_is_no_pseudo_class():
     assert not [slug for slug in found if slug.startswith("css-pseudo-class-")]
 
 
-def test_property_line_is_its_first_use_not_a_longer_name():
+def test_property_line_skips_longer_names():
     html = (
         "<style>\n.a { padding-top: 1px; }\n.b { margin-top: 2px; }\n"
         ".c {\n  top: 3px; }\n</style><p>x</p>"
@@ -126,12 +126,12 @@ def test_property_line_is_its_first_use_not_a_longer_name():
     assert found["css-left-right-top-bottom"] == 5
 
 
-def test_property_at_the_start_of_an_inline_style_counts():
+def test_property_at_style_start_counts():
     found = _features('<p>a</p>\n<p style="float:left">b</p>')
     assert found["css-float"] == 2
 
 
-def test_property_name_split_across_two_styles_does_not_count():
+def test_property_split_across_styles_ignored():
     # One inline style ends with a bare word, the next starts with a colon:
     # neither uses a property.
     found = _features('<p style="float">a</p><p style=":left">b</p>')

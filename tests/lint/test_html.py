@@ -268,7 +268,7 @@ def test_long_words_need_a_word_start() -> None:
 
 
 def test_minified_html_locations_name_the_column(lint):
-    # One line holds the whole document, so the line alone says little.
+    # One line contains the whole document, so the line number alone is no help.
     padding = "<p>" + "Plenty of words about the garden. " * 12 + "</p>"
     body = (
         BODY

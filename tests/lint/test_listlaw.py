@@ -196,9 +196,9 @@ def test_text_without_address(text):
     ],
 )
 def test_unsubscribe_words_in_urls(url, found):
-    from deliverability.lint.rules.listlaw import _says_unsubscribe
+    from deliverability.lint.rules.listlaw import _offers_unsubscribe
 
-    assert _says_unsubscribe(url) is found
+    assert _offers_unsubscribe(url) is found
 
 
 def test_address_tag_after_other_merge_tags():

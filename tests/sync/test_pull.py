@@ -413,8 +413,36 @@ async def test_purge_drops_expired_fields(
         assert conn.execute(select(st.form_fields)).all() == []
 
 
+async def _old_address_confirmed(
+    sync: CrmSync,
+    flow: DoubleOptIn,
+    mailer: MemoryMailer,
+    clock: FakeClock,
+    config: SyncConfig,
+    path: Path,
+) -> None:
+    """Pull CRM contact C1 at old@example.com and confirm that address."""
+    _pull(sync, path, config, crm_row("C1", "old@example.com"))
+    await _confirmed(flow, mailer, "old@example.com")
+    clock.advance(minutes=1)
+
+
 def _crash(*args: object, **kwargs: object) -> None:
     raise KeyboardInterrupt  # the process dies after the batch committed
+
+
+def _change_address_then_crash(
+    sync: CrmSync,
+    flow: DoubleOptIn,
+    config: SyncConfig,
+    path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pull C1 at new@example.com; the run dies after the commit, before the mail."""
+    with monkeypatch.context() as patch:
+        patch.setattr(flow, "register", _crash)
+        with pytest.raises(KeyboardInterrupt):
+            _pull(sync, path, config, crm_row("C1", "new@example.com"))
 
 
 async def test_crash_before_mail_resends(
@@ -428,14 +456,8 @@ async def test_crash_before_mail_resends(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = tmp_path / "crm.csv"
-    _pull(sync, path, sync_config, crm_row("C1", "old@example.com"))
-    await _confirmed(flow, mailer, "old@example.com")
-    clock.advance(minutes=1)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(flow, "register", _crash)
-        with pytest.raises(KeyboardInterrupt):
-            _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    await _old_address_confirmed(sync, flow, mailer, clock, sync_config, path)
+    _change_address_then_crash(sync, flow, sync_config, path, monkeypatch)
     # The change committed, the mail did not go out.
     assert store.find_contact("new@example.com") is not None
     assert "new@example.com" not in mailer.recipients()
@@ -448,7 +470,7 @@ async def test_crash_before_mail_resends(
     assert again.decisions["new_address_pending"] == 0
 
 
-class RefusingMailer(MemoryMailer):
+class FailingMailer(MemoryMailer):
     """A mailer whose server refuses mail to one address while ``down``."""
 
     def __init__(self) -> None:
@@ -464,13 +486,11 @@ class RefusingMailer(MemoryMailer):
 async def test_mail_failure_retried_next_pull(
     store: ConsentStore, clock: FakeClock, sync_config: SyncConfig, tmp_path: Path
 ) -> None:
-    mailer = RefusingMailer()
+    mailer = FailingMailer()
     flow = DoubleOptIn(store, mailer)
     sync = CrmSync(store, sync_config, flow=flow)
     path = tmp_path / "crm.csv"
-    _pull(sync, path, sync_config, crm_row("C1", "old@example.com"))
-    await _confirmed(flow, mailer, "old@example.com")
-    clock.advance(minutes=1)
+    await _old_address_confirmed(sync, flow, mailer, clock, sync_config, path)
     mailer.down = True
     failed = _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
     assert any("kept for the next pull" in p for p in failed.problems)
@@ -497,13 +517,8 @@ async def test_run_without_flow_keeps_queue(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = tmp_path / "crm.csv"
-    _pull(sync, path, sync_config, crm_row("C1", "old@example.com"))
-    await _confirmed(flow, mailer, "old@example.com")
-    clock.advance(minutes=1)
-    with monkeypatch.context() as patch:
-        patch.setattr(flow, "register", _crash)
-        with pytest.raises(KeyboardInterrupt):
-            _pull(sync, path, sync_config, crm_row("C1", "new@example.com"))
+    await _old_address_confirmed(sync, flow, mailer, clock, sync_config, path)
+    _change_address_then_crash(sync, flow, sync_config, path, monkeypatch)
     without = CrmSync(store, sync_config, flow=None)
     waiting = _pull(without, path, sync_config, crm_row("C1", "new@example.com"))
     assert waiting.decisions["new_address_mail_waiting"] == 1

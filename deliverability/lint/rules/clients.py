@@ -175,7 +175,7 @@ _DISPLAY_SLUGS = {
 _PSEUDO_CLASS = re.compile(r"\{[^{}]*\}|:(?<=[\w\])]:)([a-z-]+)")
 # A property name, ``name:`` after ``;``, ``{``, white space or NUL, found
 # in the reversed text (``:eman``). Starting at the colon is four times as
-# fast as starting at every space; the name is the same maximal run either
+# fast as starting at every space. The name is the same maximal run either
 # way, and matches cannot overlap in either direction.
 _PROPERTY_REVERSED = re.compile(r":\s*([a-z-]*[a-z])[;{\s\x00]")
 _COLON = re.compile(r"\s*:")

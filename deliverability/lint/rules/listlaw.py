@@ -234,7 +234,9 @@ def check_body_unsubscribe(ctx: LintContext) -> Iterator[LintItem]:
     relaxed = Severity.INFO if ctx.options.transactional else None
     refs = url_refs(ctx)
     unsubscribe = [
-        ref for ref in refs if _says_unsubscribe(ref.url) or _says_unsubscribe(ref.text)
+        ref
+        for ref in refs
+        if _offers_unsubscribe(ref.url) or _offers_unsubscribe(ref.text)
     ]
     if not refs and not ctx.html and not ctx.plain_text:
         return
@@ -280,7 +282,7 @@ def has_postal_address(text: str) -> bool:
     )
 
 
-def _says_unsubscribe(text: str | None) -> bool:
+def _offers_unsubscribe(text: str | None) -> bool:
     """Return whether a URL or link text offers unsubscribing.
 
     For ASCII text, matching the lower-cased text against the lower-case
